@@ -1,0 +1,550 @@
+//! The two-pass builder: first every node, kind by kind and each kind in sorted order (so the
+//! same facts give the same indices whatever the input order), then every edge.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::FxHashMap;
+
+use super::*;
+use crate::error::Result;
+use crate::ingest::pattern;
+use crate::ingest::Facts;
+
+impl Graph {
+    /// Builds the graph from ingested facts.
+    ///
+    /// Without inventory credentials, every account becomes a credential acting with all its
+    /// rights; packages nobody is recorded to own get a synthetic account `owner-of:P`.
+    pub fn build(facts: &Facts) -> Result<Graph> {
+        // ---- pass 1: nodes -------------------------------------------------------------
+        let mut pkg_set: BTreeSet<(Ecosystem, &str)> = BTreeSet::new();
+        for v in &facts.versions {
+            pkg_set.insert((v.ecosystem, &v.name));
+            for d in &v.deps {
+                pkg_set.insert((v.ecosystem, &d.package));
+            }
+        }
+        for l in &facts.lockfiles {
+            for p in l.packages.iter().filter(|p| p.registry) {
+                pkg_set.insert((l.ecosystem, &p.name));
+            }
+        }
+        for m in &facts.manifests {
+            for d in &m.deps {
+                pkg_set.insert((m.ecosystem, &d.package));
+            }
+        }
+        for o in &facts.owners {
+            pkg_set.insert((o.ecosystem, &o.package));
+        }
+        let packages: Vec<PackageNode> = pkg_set
+            .iter()
+            .map(|(e, n)| PackageNode {
+                ecosystem: *e,
+                name: (*n).to_owned(),
+            })
+            .collect();
+        let package_index: FxHashMap<(Ecosystem, String), PackageId> = packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.ecosystem, p.name.clone()), PackageId::from_index(i)))
+            .collect();
+        let pid = |e: Ecosystem, n: &str| package_index[&(e, n.to_owned())];
+
+        // Versions: registry metadata first (it wins over a bare lockfile pin), then pins.
+        let mut ver_map: BTreeMap<(PackageId, VersionKey), VersionNode> = BTreeMap::new();
+        let mut ver_facts: BTreeMap<(PackageId, VersionKey), usize> = BTreeMap::new();
+        for (i, v) in facts.versions.iter().enumerate() {
+            let p = pid(v.ecosystem, &v.name);
+            let key = VersionKey::new(&v.version);
+            ver_facts.insert((p, key.clone()), i);
+            ver_map.insert(
+                (p, key.clone()),
+                VersionNode {
+                    package: p,
+                    version: v.version.clone(),
+                    semver: key.semver.clone(),
+                    yanked: v.yanked,
+                    published: v.published,
+                    has_metadata: true,
+                },
+            );
+        }
+        for l in &facts.lockfiles {
+            for e in l.packages.iter().filter(|p| p.registry) {
+                let p = pid(l.ecosystem, &e.name);
+                let key = VersionKey::new(&e.version);
+                ver_map.entry((p, key.clone())).or_insert_with(|| VersionNode {
+                    package: p,
+                    version: e.version.clone(),
+                    semver: key.semver.clone(),
+                    yanked: false,
+                    published: None,
+                    has_metadata: false,
+                });
+            }
+        }
+        let mut version_ranges = vec![0u32..0u32; packages.len()];
+        let mut versions = Vec::with_capacity(ver_map.len());
+        let mut version_lookup: FxHashMap<(PackageId, String), VersionId> = FxHashMap::default();
+        let mut fact_of_version = Vec::with_capacity(ver_map.len());
+        for ((p, key), node) in ver_map {
+            let id = VersionId::from_index(versions.len());
+            let r = &mut version_ranges[p.index()];
+            if r.start == r.end {
+                *r = id.0..id.0 + 1;
+            } else {
+                r.end = id.0 + 1;
+            }
+            version_lookup.insert((p, node.version.clone()), id);
+            fact_of_version.push(ver_facts.get(&(p, key)).copied());
+            versions.push(node);
+        }
+
+        // Accounts: inventory, registry owners, then synthetic owners for unowned packages.
+        let inv = facts.inventory.as_ref();
+        let mut acct_list: Vec<AccountNode> = Vec::new();
+        let mut acct_owns: Vec<Vec<PackageId>> = Vec::new();
+        let mut acct_key: FxHashMap<(Ecosystem, String), usize> = FxHashMap::default();
+        let mut add_account = |node: AccountNode, list: &mut Vec<AccountNode>, owns: &mut Vec<Vec<PackageId>>| {
+            *acct_key.entry((node.ecosystem, node.id.clone())).or_insert_with(|| {
+                list.push(node);
+                owns.push(Vec::new());
+                list.len() - 1
+            })
+        };
+        let mut inv_accounts: Vec<_> = inv.map(|i| i.accounts.iter().collect()).unwrap_or_default();
+        inv_accounts.sort_by(|a, b| (a.ecosystem, &a.id).cmp(&(b.ecosystem, &b.id)));
+        for a in inv_accounts {
+            let i = add_account(
+                AccountNode {
+                    id: a.id.clone(),
+                    ecosystem: a.ecosystem,
+                    kind: Some(a.kind),
+                    mfa: a.mfa,
+                    origin: AccountOrigin::Inventory,
+                },
+                &mut acct_list,
+                &mut acct_owns,
+            );
+            for (pi, p) in packages.iter().enumerate() {
+                if p.ecosystem == a.ecosystem && a.owns.iter().any(|pat| pattern::matches(pat, &p.name)) {
+                    acct_owns[i].push(PackageId::from_index(pi));
+                }
+            }
+        }
+        for o in &facts.owners {
+            let i = add_account(
+                AccountNode {
+                    id: o.account.clone(),
+                    ecosystem: o.ecosystem,
+                    kind: None,
+                    mfa: None,
+                    origin: AccountOrigin::Registry,
+                },
+                &mut acct_list,
+                &mut acct_owns,
+            );
+            acct_owns[i].push(pid(o.ecosystem, &o.package));
+        }
+        let mut owned = vec![false; packages.len()];
+        for list in &acct_owns {
+            for p in list {
+                owned[p.index()] = true;
+            }
+        }
+        for (pi, p) in packages.iter().enumerate() {
+            if !owned[pi] {
+                let i = add_account(
+                    AccountNode {
+                        id: format!("owner-of:{}", p.name),
+                        ecosystem: p.ecosystem,
+                        kind: None,
+                        mfa: None,
+                        origin: AccountOrigin::Synthetic,
+                    },
+                    &mut acct_list,
+                    &mut acct_owns,
+                );
+                acct_owns[i].push(PackageId::from_index(pi));
+            }
+        }
+        // Sorted by id (ecosystem breaks ties) so output order never depends on input order.
+        let mut order: Vec<usize> = (0..acct_list.len()).collect();
+        order.sort_by(|&a, &b| (&acct_list[a].id, acct_list[a].ecosystem).cmp(&(&acct_list[b].id, acct_list[b].ecosystem)));
+        let accounts: Vec<AccountNode> = order.iter().map(|&i| acct_list[i].clone()).collect();
+        let mut owns_lists: Vec<Vec<PackageId>> = order.iter().map(|&i| std::mem::take(&mut acct_owns[i])).collect();
+        for l in &mut owns_lists {
+            l.sort_unstable();
+            l.dedup();
+        }
+        let account_by_id: FxHashMap<(Ecosystem, &str), AccountId> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.ecosystem, a.id.as_str()), AccountId::from_index(i)))
+            .collect();
+
+        // Credentials: the inventory's, or one per account acting with all its rights.
+        let inv_creds: Vec<_> = inv.map(|i| i.credentials.iter().collect()).unwrap_or_default();
+        let inventory_credentials = !inv_creds.is_empty();
+        let mut credentials: Vec<CredentialNode> = Vec::new();
+        let mut cred_rights: Vec<Rights> = Vec::new();
+        if inventory_credentials {
+            let mut sorted = inv_creds;
+            sorted.sort_by(|a, b| a.id.cmp(&b.id));
+            for c in sorted {
+                credentials.push(CredentialNode {
+                    id: c.id.clone(),
+                    ecosystem: c.ecosystem,
+                    kind: Some(c.kind),
+                    account: account_by_id[&(c.ecosystem, c.account.as_str())],
+                    scopes: c.scopes.clone(),
+                    all_scopes: c.scopes.is_empty(),
+                    packages: c.packages.clone(),
+                    expires: c.expires,
+                });
+                cred_rights.push(c.rights);
+            }
+        } else {
+            for (i, a) in accounts.iter().enumerate() {
+                credentials.push(CredentialNode {
+                    id: a.id.clone(),
+                    ecosystem: a.ecosystem,
+                    kind: None,
+                    account: AccountId::from_index(i),
+                    scopes: Vec::new(),
+                    all_scopes: true,
+                    packages: None,
+                    expires: None,
+                });
+                cred_rights.push(Rights { publish: true, yank: true });
+            }
+        }
+
+        let mut lockfiles: Vec<LockfileNode> = Vec::with_capacity(facts.lockfiles.len());
+        for l in &facts.lockfiles {
+            let entries = l
+                .packages
+                .iter()
+                .map(|e| LockEntry {
+                    name: e.name.clone(),
+                    version: e.version.clone(),
+                    node: e
+                        .registry
+                        .then(|| version_lookup[&(pid(l.ecosystem, &e.name), e.version.clone())]),
+                    deps: e.deps.iter().map(|&d| d as u32).collect(),
+                })
+                .collect();
+            lockfiles.push(LockfileNode {
+                id: l.id.clone(),
+                file: l.file.clone(),
+                ecosystem: l.ecosystem,
+                entries,
+                roots: l.roots.iter().map(|&r| r as u32).collect(),
+            });
+        }
+        let lock_by_file: FxHashMap<&std::path::Path, LockfileId> = lockfiles
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.file.as_path(), LockfileId::from_index(i)))
+            .collect();
+
+        let mut mirrors_src: Vec<_> = inv.map(|i| i.mirrors.iter().collect()).unwrap_or_default();
+        mirrors_src.sort_by(|a, b| a.id.cmp(&b.id));
+        let mirrors: Vec<MirrorNode> = mirrors_src
+            .iter()
+            .map(|m| MirrorNode {
+                id: m.id.clone(),
+                ecosystem: m.ecosystem,
+                honors_yank: m.honors_yank,
+                syncs: m.syncs.clone(),
+                interval: m.interval,
+            })
+            .collect();
+        let mut envs_src: Vec<_> = inv.map(|i| i.environments.iter().collect()).unwrap_or_default();
+        envs_src.sort_by(|a, b| a.id.cmp(&b.id));
+        let environments: Vec<EnvironmentNode> = envs_src
+            .iter()
+            .map(|e| EnvironmentNode {
+                id: e.id.clone(),
+                executes: e.executes.clone(),
+            })
+            .collect();
+        let builds: Vec<BuildNode> = Vec::new();
+
+        // Interned requirements and strings.
+        let mut reqs: Vec<Req> = Vec::new();
+        let mut req_ix: FxHashMap<String, u32> = FxHashMap::default();
+        let mut strings: Vec<String> = Vec::new();
+        let mut str_ix: FxHashMap<String, u32> = FxHashMap::default();
+        let mut deps: Vec<Dep> = Vec::new();
+        let mut dep_lists: Vec<Vec<u32>> = Vec::with_capacity(versions.len());
+        for (vi, v) in versions.iter().enumerate() {
+            let mut list = Vec::new();
+            if let Some(fi) = fact_of_version[vi] {
+                let fact = &facts.versions[fi];
+                let eco = fact.ecosystem;
+                for d in &fact.deps {
+                    let req = *req_ix.entry(d.req.clone()).or_insert_with(|| {
+                        reqs.push(Req {
+                            text: d.req.clone(),
+                            parsed: semver::VersionReq::parse(&d.req).ok(),
+                        });
+                        (reqs.len() - 1) as u32
+                    });
+                    let mut intern = |s: &Option<String>| {
+                        s.as_ref().map(|s| {
+                            *str_ix.entry(s.clone()).or_insert_with(|| {
+                                strings.push(s.clone());
+                                (strings.len() - 1) as u32
+                            })
+                        })
+                    };
+                    let target = intern(&d.target);
+                    let rename = intern(&d.rename);
+                    list.push(deps.len() as u32);
+                    deps.push(Dep {
+                        package: pid(eco, &d.package),
+                        req,
+                        kind: d.kind,
+                        optional: d.optional,
+                        target,
+                        rename,
+                    });
+                }
+            }
+            let _ = v;
+            dep_lists.push(list);
+        }
+
+        // ---- pass 2: edges --------------------------------------------------------------
+        let counts = [
+            credentials.len(),
+            accounts.len(),
+            packages.len(),
+            versions.len(),
+            lockfiles.len(),
+            builds.len(),
+            mirrors.len(),
+            environments.len(),
+        ];
+        let mut starts = [0u32; 9];
+        for k in 0..8 {
+            starts[k + 1] = starts[k] + u32::try_from(counts[k]).expect("too many nodes");
+        }
+        let mut g: DiGraph<NodeRef, Edge, u32> =
+            DiGraph::with_capacity(starts[8] as usize, deps.len() + versions.len() * 2);
+        for i in 0..counts[0] {
+            g.add_node(NodeRef::Credential(CredentialId::from_index(i)));
+        }
+        for i in 0..counts[1] {
+            g.add_node(NodeRef::Account(AccountId::from_index(i)));
+        }
+        for i in 0..counts[2] {
+            g.add_node(NodeRef::Package(PackageId::from_index(i)));
+        }
+        for i in 0..counts[3] {
+            g.add_node(NodeRef::Version(VersionId::from_index(i)));
+        }
+        for i in 0..counts[4] {
+            g.add_node(NodeRef::Lockfile(LockfileId::from_index(i)));
+        }
+        for i in 0..counts[5] {
+            g.add_node(NodeRef::Build(BuildId::from_index(i)));
+        }
+        for i in 0..counts[6] {
+            g.add_node(NodeRef::Mirror(MirrorId::from_index(i)));
+        }
+        for i in 0..counts[7] {
+            g.add_node(NodeRef::Environment(EnvironmentId::from_index(i)));
+        }
+        let ix = |n: NodeRef| NodeIndex::<u32>::new(starts[n.kind() as usize] as usize + n.local());
+
+        let mut may_publish: Vec<Vec<(PackageId, Rights)>> = vec![Vec::new(); credentials.len()];
+        let mut account_credentials: Vec<Vec<CredentialId>> = vec![Vec::new(); accounts.len()];
+        for (ci, c) in credentials.iter().enumerate() {
+            let cid = CredentialId::from_index(ci);
+            g.add_edge(ix(NodeRef::Credential(cid)), ix(NodeRef::Account(c.account)), Edge::ActsFor);
+            g.add_edge(ix(NodeRef::Account(c.account)), ix(NodeRef::Credential(cid)), Edge::Mints);
+            account_credentials[c.account.index()].push(cid);
+            let rights = cred_rights[ci];
+            if !rights.publish && !rights.yank {
+                continue;
+            }
+            for &p in &owns_lists[c.account.index()] {
+                let name = &packages[p.index()].name;
+                let allowed = match &c.packages {
+                    None => true,
+                    Some(pats) => pats.iter().any(|pat| pattern::matches(pat, name)),
+                };
+                if allowed && packages[p.index()].ecosystem == c.ecosystem {
+                    may_publish[ci].push((p, rights));
+                    g.add_edge(ix(NodeRef::Credential(cid)), ix(NodeRef::Package(p)), Edge::MayPublish(rights));
+                }
+            }
+        }
+        for (ai, list) in owns_lists.iter().enumerate() {
+            for &p in list {
+                g.add_edge(ix(NodeRef::Account(AccountId::from_index(ai))), ix(NodeRef::Package(p)), Edge::Owns);
+            }
+        }
+        for (pi, r) in version_ranges.iter().enumerate() {
+            for v in r.clone() {
+                g.add_edge(
+                    ix(NodeRef::Package(PackageId::from_index(pi))),
+                    ix(NodeRef::Version(VersionId(v))),
+                    Edge::HasVersion,
+                );
+            }
+        }
+        for (vi, list) in dep_lists.iter().enumerate() {
+            for &d in list {
+                g.add_edge(
+                    ix(NodeRef::Version(VersionId::from_index(vi))),
+                    ix(NodeRef::Package(deps[d as usize].package)),
+                    Edge::DependsOn(d),
+                );
+            }
+        }
+        let mut package_pins: Vec<Vec<(LockfileId, VersionId, u32)>> = vec![Vec::new(); packages.len()];
+        for (li, l) in lockfiles.iter().enumerate() {
+            let lid = LockfileId::from_index(li);
+            for (ei, e) in l.entries.iter().enumerate() {
+                if let Some(v) = e.node {
+                    package_pins[versions[v.index()].package.index()].push((lid, v, ei as u32));
+                    g.add_edge(ix(NodeRef::Lockfile(lid)), ix(NodeRef::Version(v)), Edge::Pins(ei as u32));
+                }
+            }
+        }
+        for l in &mut package_pins {
+            l.sort_unstable_by_key(|a| (a.0, a.1, a.2));
+        }
+        let mut lockfile_mirrors: Vec<Vec<MirrorId>> = vec![Vec::new(); lockfiles.len()];
+        let mut mirror_lockfiles: Vec<Vec<LockfileId>> = vec![Vec::new(); mirrors.len()];
+        if let Some(inv) = inv {
+            for (mi, m) in mirrors_src.iter().enumerate() {
+                let mid = MirrorId::from_index(mi);
+                for (li, l) in lockfiles.iter().enumerate() {
+                    if l.ecosystem != m.ecosystem {
+                        continue;
+                    }
+                    let rel = match l.file.strip_prefix(&inv.dir) {
+                        Ok(r) => r.to_string_lossy().replace('\\', "/"),
+                        Err(_) => l.id.clone(),
+                    };
+                    if m.serves.iter().any(|pat| pattern::matches_path(pat, &rel)) {
+                        let lid = LockfileId::from_index(li);
+                        lockfile_mirrors[li].push(mid);
+                        mirror_lockfiles[mi].push(lid);
+                        g.add_edge(ix(NodeRef::Lockfile(lid)), ix(NodeRef::Mirror(mid)), Edge::ServedBy);
+                    }
+                }
+                let mut copied: BTreeSet<VersionId> = BTreeSet::new();
+                for &lid in &mirror_lockfiles[mi] {
+                    copied.extend(lockfiles[lid.index()].entries.iter().filter_map(|e| e.node));
+                }
+                for v in copied {
+                    g.add_edge(ix(NodeRef::Mirror(mid)), ix(NodeRef::Version(v)), Edge::Copies);
+                }
+            }
+        }
+        let cred_by_id: FxHashMap<&str, CredentialId> = credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), CredentialId::from_index(i)))
+            .collect();
+        let mut lockfile_environments: Vec<Vec<EnvironmentId>> = vec![Vec::new(); lockfiles.len()];
+        let mut environment_lockfiles: Vec<Vec<LockfileId>> = Vec::with_capacity(envs_src.len());
+        let mut environment_credentials: Vec<Vec<CredentialId>> = Vec::with_capacity(envs_src.len());
+        for (ei, e) in envs_src.iter().enumerate() {
+            let eid = EnvironmentId::from_index(ei);
+            let mut ls: Vec<LockfileId> = e
+                .lockfiles
+                .iter()
+                .filter_map(|r| lock_by_file.get(r.file.as_path()).copied())
+                .collect();
+            ls.sort_unstable();
+            ls.dedup();
+            for &l in &ls {
+                lockfile_environments[l.index()].push(eid);
+                g.add_edge(ix(NodeRef::Environment(eid)), ix(NodeRef::Lockfile(l)), Edge::Installs);
+            }
+            let mut cs: Vec<CredentialId> = e
+                .credentials
+                .iter()
+                .filter_map(|c| cred_by_id.get(c.as_str()).copied())
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            for &c in &cs {
+                g.add_edge(ix(NodeRef::Environment(eid)), ix(NodeRef::Credential(c)), Edge::Holds);
+            }
+            environment_lockfiles.push(ls);
+            environment_credentials.push(cs);
+        }
+
+        Ok(Graph {
+            g,
+            starts,
+            credentials,
+            accounts,
+            packages,
+            versions,
+            lockfiles,
+            builds,
+            mirrors,
+            environments,
+            deps,
+            reqs,
+            strings,
+            package_index,
+            version_ranges,
+            version_deps: Csr::from_lists(dep_lists),
+            may_publish: Csr::from_lists(may_publish),
+            owns: Csr::from_lists(owns_lists),
+            account_credentials: Csr::from_lists(account_credentials),
+            package_pins: Csr::from_lists(package_pins),
+            lockfile_environments: Csr::from_lists(lockfile_environments),
+            lockfile_mirrors: Csr::from_lists(lockfile_mirrors),
+            environment_lockfiles: Csr::from_lists(environment_lockfiles),
+            environment_credentials: Csr::from_lists(environment_credentials),
+            mirror_lockfiles: Csr::from_lists(mirror_lockfiles),
+            inventory_credentials,
+        })
+    }
+}
+
+/// Orders versions the way the ecosystem does (semver), with unparsable strings after all
+/// parsable ones in byte order, so every version has a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VersionKey {
+    semver: Option<semver::Version>,
+    raw: String,
+}
+
+impl VersionKey {
+    fn new(s: &str) -> Self {
+        VersionKey {
+            semver: semver::Version::parse(s).ok(),
+            raw: s.to_owned(),
+        }
+    }
+}
+
+impl Ord for VersionKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (&self.semver, &other.semver) {
+            (Some(a), Some(b)) => a.cmp(b).then_with(|| self.raw.cmp(&other.raw)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => self.raw.cmp(&other.raw),
+        }
+    }
+}
+
+impl PartialOrd for VersionKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}

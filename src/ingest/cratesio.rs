@@ -1,0 +1,179 @@
+//! crates.io sparse-index files: one JSON object per line, one file per crate (the served
+//! layout `se/rd/serde`), or any file of such lines.
+//!
+//! The wire struct is a subset of cargo's `IndexPackage`; unknown fields are ignored because
+//! the index grows fields (`v`, `features2`, `rust_version`) over time.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{DepFact, DepKind, Ecosystem, VersionFact};
+use crate::error::{Error, Result};
+
+/// Subset of one sparse-index line.
+#[derive(Deserialize)]
+struct IndexLine {
+    name: String,
+    vers: String,
+    #[serde(default)]
+    deps: Vec<IndexDep>,
+    #[serde(default)]
+    yanked: bool,
+    #[serde(default)]
+    pubtime: Option<String>,
+}
+
+/// Subset of one dependency of an index line.
+#[derive(Deserialize)]
+struct IndexDep {
+    name: String,
+    req: String,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    package: Option<String>,
+}
+
+/// True when the first non-empty line of `text` looks like a sparse-index entry.
+pub fn looks_like_index(text: &str) -> bool {
+    let Some(first) = text.lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let first = first.trim_start();
+    first.starts_with('{') && first.contains("\"vers\"") && first.contains("\"name\"")
+}
+
+/// Parses every line of an index file. A malformed line is an error naming the file and line.
+pub fn parse_index(path: &Path, text: &str) -> Result<Vec<VersionFact>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let raw: IndexLine = serde_json::from_str(line).map_err(|e| {
+            Error::parse_at(
+                path,
+                line_no,
+                Some(e.column()),
+                format!("invalid crates.io index line: {e}"),
+            )
+        })?;
+        out.push(convert(path, line_no, raw)?);
+    }
+    Ok(out)
+}
+
+fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
+    if semver::Version::parse(&raw.vers).is_err() {
+        return Err(Error::parse_at(
+            path,
+            line_no,
+            None,
+            format!(
+                "crate {}: expected a semver version in \"vers\", found {:?}",
+                raw.name, raw.vers
+            ),
+        ));
+    }
+    let published = match raw.pubtime.as_deref() {
+        None => None,
+        Some(t) => Some(t.parse::<jiff::Timestamp>().map_err(|e| {
+            Error::parse_at(
+                path,
+                line_no,
+                None,
+                format!("crate {} {}: expected an RFC 3339 \"pubtime\", found {t:?}: {e}", raw.name, raw.vers),
+            )
+        })?),
+    };
+    let mut deps = Vec::with_capacity(raw.deps.len());
+    for d in raw.deps {
+        let kind = match d.kind.as_deref() {
+            None | Some("normal") => DepKind::Normal,
+            Some("build") => DepKind::Build,
+            Some("dev") => DepKind::Dev,
+            Some(other) => {
+                return Err(Error::parse_at(
+                    path,
+                    line_no,
+                    None,
+                    format!(
+                        "crate {} {}: dependency {}: expected kind normal, build or dev, found {other:?}",
+                        raw.name, raw.vers, d.name
+                    ),
+                ))
+            }
+        };
+        if semver::VersionReq::parse(&d.req).is_err() {
+            return Err(Error::parse_at(
+                path,
+                line_no,
+                None,
+                format!(
+                    "crate {} {}: dependency {}: expected a version requirement, found {:?}",
+                    raw.name, raw.vers, d.name, d.req
+                ),
+            ));
+        }
+        let (package, rename) = match d.package {
+            Some(real) => (real, Some(d.name)),
+            None => (d.name, None),
+        };
+        deps.push(DepFact {
+            package,
+            req: d.req,
+            kind,
+            optional: d.optional,
+            target: d.target,
+            rename,
+        });
+    }
+    Ok(VersionFact {
+        ecosystem: Ecosystem::CratesIo,
+        name: raw.name,
+        version: raw.vers,
+        yanked: raw.yanked,
+        published,
+        deps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renamed_dependency_points_at_real_package() {
+        let line = r#"{"name":"a","vers":"1.0.0","deps":[{"name":"core2","package":"acme-core","req":"^1","features":[],"optional":true,"default_features":true,"target":"cfg(windows)","kind":"build"}],"cksum":"00","features":{},"yanked":true,"pubtime":"2025-01-02T03:04:05Z"}"#;
+        let v = parse_index(Path::new("x"), line).unwrap();
+        assert_eq!(v.len(), 1);
+        let d = &v[0].deps[0];
+        assert_eq!(d.package, "acme-core");
+        assert_eq!(d.rename.as_deref(), Some("core2"));
+        assert_eq!(d.kind, DepKind::Build);
+        assert!(d.optional);
+        assert_eq!(d.target.as_deref(), Some("cfg(windows)"));
+        assert!(v[0].yanked);
+        assert!(v[0].published.is_some());
+    }
+
+    #[test]
+    fn bad_line_names_file_and_line() {
+        let text = "{\"name\":\"a\",\"vers\":\"1.0.0\",\"deps\":[]}\n{\"name\":\"a\",\"vers\":\n";
+        let err = parse_index(Path::new("idx/a"), text).unwrap_err().to_string();
+        assert!(err.starts_with("idx/a:2:"), "{err}");
+    }
+
+    #[test]
+    fn bad_version_is_an_error() {
+        let text = "{\"name\":\"a\",\"vers\":\"one\",\"deps\":[]}\n";
+        let err = parse_index(Path::new("f"), text).unwrap_err().to_string();
+        assert!(err.contains("f:1") && err.contains("semver"), "{err}");
+    }
+}

@@ -1,0 +1,252 @@
+//! Finding and recognising inputs. A file is recognised by its content (with its name as a
+//! tie-breaker between TOML shapes), a directory is walked in sorted order without following
+//! symlinked directories, and a file that claims a format but fails to parse is an error even
+//! inside a directory walk: a lockfile silently skipped would be a false "not affected".
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use super::{cratesio, inventory, lockfile, manifest, Facts};
+use crate::error::{Error, Result};
+
+/// One input as the user named it: where it is and how to show paths under it.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// How paths under it are shown in output (the path as typed, or `data` for the demo).
+    pub display: String,
+}
+
+impl Input {
+    /// An input shown exactly as given.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let display = path.display().to_string();
+        Input { path, display }
+    }
+}
+
+/// Directories never worth walking into.
+const SKIP_DIRS: [&str; 3] = [".git", "target", ".hg"];
+
+/// Loads every input into one [`Facts`].
+pub fn load(inputs: &[Input]) -> Result<Facts> {
+    let mut facts = Facts::default();
+    let mut seen_files = BTreeSet::new();
+    for input in inputs {
+        let meta = std::fs::metadata(&input.path).map_err(|source| Error::Io {
+            path: input.path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(&input.path, &input.display, &mut facts, &mut seen_files)?;
+        } else {
+            load_file(&input.path, &input.display, true, &mut facts, &mut seen_files)?;
+        }
+    }
+    // Lockfiles the inventory names are inputs too, even when not passed on the command line.
+    let named: Vec<_> = facts
+        .inventory
+        .iter()
+        .flat_map(|inv| inv.environments.iter().flat_map(|e| e.lockfiles.iter()))
+        .filter(|l| !seen_files.contains(&l.file))
+        .map(|l| (l.file.clone(), l.id.clone()))
+        .collect();
+    for (file, id) in named {
+        if seen_files.contains(&file) {
+            continue;
+        }
+        load_file(&file, &id, true, &mut facts, &mut seen_files)?;
+    }
+    facts.canonicalise();
+    Ok(facts)
+}
+
+fn walk(dir: &Path, display: &str, facts: &mut Facts, seen: &mut BTreeSet<PathBuf>) -> Result<()> {
+    // Iterative, so a deep tree cannot overflow the stack.
+    let mut stack = vec![(dir.to_path_buf(), display.to_owned())];
+    while let Some((dir, display)) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut entries = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            entries.push(entry);
+        }
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let name = entry.file_name();
+            let name_str = name.to_string_lossy().into_owned();
+            let path = entry.path();
+            let child_display = display_join(Path::new(&display), &name_str);
+            let ft = entry.file_type().map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if ft.is_dir() {
+                if !SKIP_DIRS.contains(&name_str.as_str()) {
+                    subdirs.push((path, child_display));
+                }
+            } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
+                load_file(&path, &child_display, false, facts, seen)?;
+            }
+        }
+        // Reverse so that the stack pops directories in sorted order.
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+/// What a file turned out to be.
+enum Kind {
+    Index,
+    CargoLock,
+    CargoToml,
+    Inventory,
+    Unknown,
+}
+
+fn classify(name: &str, text: &str) -> Kind {
+    if name == "Cargo.lock" || name.ends_with(".Cargo.lock") {
+        return Kind::CargoLock;
+    }
+    if name == "Cargo.toml" {
+        return Kind::CargoToml;
+    }
+    if cratesio::looks_like_index(text) {
+        return Kind::Index;
+    }
+    if name.ends_with(".lock") && text.contains("[[package]]") && !text.contains("python-versions") && !text.contains("requires-python") {
+        return Kind::CargoLock;
+    }
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Kind::Unknown;
+    };
+    if inventory::looks_like_inventory(&table) {
+        return Kind::Inventory;
+    }
+    match table.get("package") {
+        Some(toml::Value::Array(pkgs))
+            if pkgs.iter().all(|p| p.get("name").is_some() && p.get("version").is_some())
+                && !pkgs.is_empty() =>
+        {
+            Kind::CargoLock
+        }
+        Some(toml::Value::Table(_)) if name.ends_with(".toml") => Kind::CargoToml,
+        _ => Kind::Unknown,
+    }
+}
+
+fn load_file(
+    path: &Path,
+    display: &str,
+    explicit: bool,
+    facts: &mut Facts,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<()> {
+    let canonical = path.canonicalize().map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !seen.insert(canonical.clone()) {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        if explicit || name == "Cargo.lock" {
+            return Err(Error::parse_in(
+                Path::new(display),
+                "expected UTF-8 text, found invalid UTF-8",
+            ));
+        }
+        return Ok(());
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match classify(&name, text) {
+        Kind::Index => facts
+            .versions
+            .extend(cratesio::parse_index(Path::new(display), text)?),
+        Kind::CargoLock => facts
+            .lockfiles
+            .push(lockfile::cargo::parse(display, &canonical, text)?),
+        Kind::CargoToml => facts.manifests.push(manifest::parse(display, text)?),
+        Kind::Inventory => {
+            let inv = inventory::parse(Path::new(display), &canonical, text)?;
+            if let Some(prev) = &facts.inventory {
+                return Err(Error::parse_in(
+                    Path::new(display),
+                    format!(
+                        "a second inventory (the first is {}); expected one inventory per run",
+                        prev.path.display()
+                    ),
+                ));
+            }
+            facts.inventory = Some(inv);
+        }
+        Kind::Unknown if explicit => {
+            return Err(Error::Unrecognised {
+                path: PathBuf::from(display),
+            })
+        }
+        Kind::Unknown => {}
+    }
+    Ok(())
+}
+
+/// Joins a display directory and a relative path lexically (`a/./b/../c` → `a/c`), with `/`
+/// separators on every platform so that ids are the same everywhere.
+pub fn display_join(dir: &Path, rel: &str) -> String {
+    let joined = dir.join(rel);
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in joined.components() {
+        match c {
+            Component::RootDir => absolute = true,
+            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.last().is_some_and(|p| p != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..".into());
+                }
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    let body = parts.join("/");
+    if absolute {
+        format!("/{body}")
+    } else if body.is_empty() {
+        ".".into()
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins() {
+        assert_eq!(display_join(Path::new("data"), "services/a/../b/Cargo.lock"), "data/services/b/Cargo.lock");
+        assert_eq!(display_join(Path::new(""), "./x"), "x");
+        assert_eq!(display_join(Path::new("/t"), "x"), "/t/x");
+        assert_eq!(display_join(Path::new(".."), "x"), "../x");
+    }
+}

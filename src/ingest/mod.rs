@@ -1,0 +1,197 @@
+//! Wire formats → plain facts. Nothing here knows about petgraph; the graph module turns a
+//! [`Facts`] into the one immutable graph.
+//!
+//! Inputs are recognised by content (see [`detect`]); a directory is walked recursively in
+//! sorted order so that the same tree always yields the same facts.
+
+pub mod cratesio;
+pub mod detect;
+pub mod inventory;
+pub mod lockfile;
+pub mod manifest;
+pub mod pattern;
+pub mod workspace;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use inventory::Inventory;
+
+/// A package registry. Names never match across ecosystems: `supports-color` the crate and
+/// `supports-color` the npm package are different packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Ecosystem {
+    /// crates.io, Cargo's default registry.
+    #[serde(rename = "crates.io")]
+    CratesIo,
+    /// The npm registry.
+    #[serde(rename = "npm")]
+    Npm,
+    /// The Python Package Index.
+    #[serde(rename = "pypi")]
+    Pypi,
+}
+
+impl Ecosystem {
+    /// The prefix used in node ids (`crates.io:serde`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+        }
+    }
+
+    /// Parses the spelling used in inventories and on the command line.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "crates.io" | "crates-io" | "cratesio" | "cargo" => Some(Ecosystem::CratesIo),
+            "npm" => Some(Ecosystem::Npm),
+            "pypi" | "PyPI" => Some(Ecosystem::Pypi),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of a dependency edge; it decides whether compromise propagates past the first hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepKind {
+    /// Linked into the dependent: propagates.
+    Normal,
+    /// Runs at build time (build scripts, proc macros' deps): propagates.
+    Build,
+    /// Only for the dependent's own tests: does not propagate to its dependents.
+    Dev,
+}
+
+/// One requirement of one published version on another package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepFact {
+    /// The real package name (a Cargo rename is resolved through `package`).
+    pub package: String,
+    /// The requirement as written (`^1.0`, `=1.2.3`, `*`).
+    pub req: String,
+    /// Normal, build or dev.
+    pub kind: DepKind,
+    /// Only pulled in when a feature enables it.
+    pub optional: bool,
+    /// Only on some platforms (`cfg(windows)`).
+    pub target: Option<String>,
+    /// The name the dependent uses when it renamed the dependency.
+    pub rename: Option<String>,
+}
+
+/// One published version, as registry metadata describes it.
+#[derive(Debug, Clone)]
+pub struct VersionFact {
+    /// Registry.
+    pub ecosystem: Ecosystem,
+    /// Package name.
+    pub name: String,
+    /// Version string as published.
+    pub version: String,
+    /// Withdrawn from fresh resolution.
+    pub yanked: bool,
+    /// Publication time, when the metadata records it (`pubtime`).
+    pub published: Option<jiff::Timestamp>,
+    /// Its requirements.
+    pub deps: Vec<DepFact>,
+}
+
+/// One package pinned in a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPackage {
+    /// Package name.
+    pub name: String,
+    /// Pinned version.
+    pub version: String,
+    /// Whether it comes from the ecosystem's public registry (path and git packages do not).
+    pub registry: bool,
+    /// Indices (into [`LockfileFact::packages`]) of the packages it depends on.
+    pub deps: Vec<usize>,
+}
+
+/// A resolved dependency set of one project.
+#[derive(Debug, Clone)]
+pub struct LockfileFact {
+    /// Display id: the path as reached from the command line.
+    pub id: String,
+    /// The file on disk (canonical), used to match inventory references.
+    pub file: PathBuf,
+    /// Registry whose versions it pins.
+    pub ecosystem: Ecosystem,
+    /// Every package it pins.
+    pub packages: Vec<LockedPackage>,
+    /// Indices of its root packages (workspace members).
+    pub roots: Vec<usize>,
+}
+
+/// A manifest (Cargo.toml): what a fresh resolution would start from.
+#[derive(Debug, Clone)]
+pub struct ManifestFact {
+    /// Display id: the path as reached from the command line.
+    pub id: String,
+    /// Package name, when the manifest has a `[package]`.
+    pub name: Option<String>,
+    /// Registry.
+    pub ecosystem: Ecosystem,
+    /// Its direct requirements.
+    pub deps: Vec<DepFact>,
+}
+
+/// Ownership recorded by registry metadata (crates.io owners, npm maintainers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OwnerFact {
+    /// Registry.
+    pub ecosystem: Ecosystem,
+    /// Owning account (user, team).
+    pub account: String,
+    /// Owned package.
+    pub package: String,
+}
+
+/// Everything ingested from the inputs, before it becomes a graph.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Published versions from registry metadata.
+    pub versions: Vec<VersionFact>,
+    /// Lockfiles.
+    pub lockfiles: Vec<LockfileFact>,
+    /// Manifests.
+    pub manifests: Vec<ManifestFact>,
+    /// Ownership from registry metadata.
+    pub owners: Vec<OwnerFact>,
+    /// The user's inventory, when one was given.
+    pub inventory: Option<Inventory>,
+}
+
+impl Facts {
+    /// Puts every list in a canonical order so that input order never changes the output.
+    pub fn canonicalise(&mut self) {
+        self.versions.sort_by(|a, b| {
+            (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version))
+        });
+        self.versions.dedup_by(|b, a| {
+            a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version
+        });
+        self.lockfiles.sort_by(|a, b| a.id.cmp(&b.id));
+        self.lockfiles.dedup_by(|b, a| a.file == b.file);
+        self.manifests.sort_by(|a, b| a.id.cmp(&b.id));
+        self.owners.sort();
+        self.owners.dedup();
+    }
+}
+
+/// Where the demo dataset lives: `data/` beside this crate's manifest.
+pub fn demo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+pub use detect::load;
