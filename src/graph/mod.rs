@@ -370,7 +370,7 @@ impl Graph {
     }
 
     /// A package's versions, lowest first (Cargo's version order).
-    pub fn versions_of(&self, p: PackageId) -> impl ExactSizeIterator<Item = VersionId> + Clone {
+    pub fn versions_of(&self, p: PackageId) -> impl DoubleEndedIterator<Item = VersionId> + ExactSizeIterator + Clone {
         let r = self.version_ranges[p.index()].clone();
         (r.start as usize..r.end as usize).map(VersionId::from_index)
     }

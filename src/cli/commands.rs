@@ -1,0 +1,417 @@
+//! One function per subcommand: load the inputs, ask the engine, hand the answer to a
+//! presenter, write it out.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::engine::{self, AttackIndex, Query, RankSubject, Source};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeRef};
+use crate::ingest::{self, detect::Input};
+use crate::report::{self, dot, table, ExplainReport, RankReport, ReachReport};
+
+use super::{Cli, Command, Common, ExplainArgs, ExportArgs, Format, RankArgs, ReachArgs, Who};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => demo(),
+        Some(Command::Rank(a)) => rank(&a, false),
+        Some(Command::Reach(a)) => reach(&a),
+        Some(Command::Explain(a)) => explain(&a),
+        Some(Command::Export(a)) => export(&a),
+    }
+}
+
+/// The graph and the question's parameters, shared by every subcommand.
+struct Loaded {
+    graph: Graph,
+    query: Query,
+}
+
+fn parse_at(s: Option<&str>) -> Result<jiff::Timestamp> {
+    let Some(s) = s else {
+        let now = jiff::Timestamp::now();
+        return Ok(jiff::Timestamp::from_second(now.as_second()).unwrap_or(now));
+    };
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        if let Ok(z) = d.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
+            return Ok(z.timestamp());
+        }
+    }
+    Err(Error::Unknown(format!(
+        "--at: expected an RFC 3339 time such as 2026-01-01T00:00:00Z or a date such as 2026-01-01, found {s:?}"
+    )))
+}
+
+fn load(common: &Common) -> Result<Loaded> {
+    let at = parse_at(common.at.as_deref())?;
+    let inputs: Vec<Input> = if common.inputs.is_empty() && common.workspace.is_none() {
+        vec![Input {
+            path: ingest::demo_dir(),
+            display: "data".into(),
+        }]
+    } else {
+        common.inputs.iter().map(Input::new).collect()
+    };
+    let mut facts = ingest::load(&inputs)?;
+    if let Some(ws) = &common.workspace {
+        facts.lockfiles.push(ingest::workspace::load(ws, &ws.display().to_string())?);
+        facts.canonicalise();
+    }
+    if facts.versions.is_empty() && facts.lockfiles.is_empty() && facts.inventory.is_none() {
+        return Err(Error::Unknown(format!(
+            "no input recognised in {}: expected crates.io index files, Cargo.lock files, Cargo.toml manifests or an inventory TOML",
+            inputs.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let graph = Graph::build(&facts)?;
+    Ok(Loaded {
+        graph,
+        query: Query {
+            at,
+            versions: common.versions.into(),
+            hops: common.hops,
+        },
+    })
+}
+
+fn format_of(common: &Common) -> Format {
+    common.format.unwrap_or_else(|| {
+        if common.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        }
+    })
+}
+
+/// Writes the answer: to `--output` atomically (temp file in the same directory, then
+/// rename; colours stripped), or to stdout (colours kept only for a colour terminal).
+fn emit(common: &Common, text: &str) -> Result<()> {
+    match &common.output {
+        Some(path) => write_atomic(path, &anstream::adapter::strip_str(text).to_string()),
+        None => {
+            let mut out = anstream::AutoStream::auto(std::io::stdout().lock());
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // `| head` closing the pipe is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(source) => Err(Error::Write {
+                    path: "<stdout>".into(),
+                    source,
+                }),
+            }
+        }
+    }
+}
+
+/// Writes a file so that readers see either the old content or the whole new one.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".blastradius-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
+    if let Some(id) = &who.credential {
+        if let Some(c) = g.credentials().find(|&c| g.credential(c).id == *id) {
+            return Ok(Source::Credential(c));
+        }
+        let mut known: Vec<&str> = g.credentials().map(|c| g.credential(c).id.as_str()).collect();
+        known.sort_unstable();
+        let shown: Vec<&str> = known.iter().take(12).copied().collect();
+        return Err(Error::Unknown(format!(
+            "unknown credential {:?}: the inputs have {} credentials ({}{})",
+            report::escape::terminal(id),
+            known.len(),
+            shown.join(", "),
+            if known.len() > shown.len() { ", …" } else { "" }
+        )));
+    }
+    let id = who.account.as_deref().unwrap_or_default();
+    let matches: Vec<_> = g.accounts().filter(|&a| g.account(a).id == id).collect();
+    match matches.as_slice() {
+        [a] => Ok(Source::Account(*a)),
+        [] => Err(Error::Unknown(format!(
+            "unknown account {:?}: the inputs have {} accounts",
+            report::escape::terminal(id),
+            g.count(crate::graph::NodeKind::Account)
+        ))),
+        _ => Err(Error::Unknown(format!(
+            "account {:?} exists in several ecosystems; use a credential id instead",
+            report::escape::terminal(id)
+        ))),
+    }
+}
+
+/// Picks, for a reach answer, the path that tells the most: to a stolen credential, an
+/// environment, a mirror or a lockfile (the longest such), else to the farthest package.
+fn headline_path(rep: &ReachReport) -> Option<Vec<String>> {
+    let s = &rep.inject;
+    let pick = |items: &[report::Item]| {
+        items
+            .iter()
+            .max_by(|a, b| a.path.len().cmp(&b.path.len()).then_with(|| b.id.cmp(&a.id)))
+            .map(|i| i.path.clone())
+    };
+    let far: Vec<report::Item> = s
+        .credentials
+        .iter()
+        .chain(&s.environments)
+        .chain(&s.mirrors)
+        .chain(&s.lockfiles)
+        .cloned()
+        .collect();
+    pick(&far).or_else(|| pick(&s.packages))
+}
+
+fn rank(a: &RankArgs, demo: bool) -> Result<()> {
+    let l = load(&a.common)?;
+    let index = AttackIndex::new(&l.graph, l.query.versions);
+    let subject = if a.all_accounts {
+        RankSubject::Accounts
+    } else {
+        RankSubject::Credentials
+    };
+    let entries = engine::rank(&l.graph, &index, &l.query, subject, true);
+    let rep = RankReport::new(&entries, &l.query, a.all_accounts);
+    let format = if demo { Format::Table } else { format_of(&a.common) };
+    let text = match format {
+        Format::Json => report::to_json(&rep),
+        Format::Table => {
+            let top: Vec<(String, Vec<String>)> = entries
+                .iter()
+                .filter(|e| e.score > 0)
+                .take(3)
+                .filter_map(|e| {
+                    let r = engine::reach(&l.graph, &index, e.source, &l.query);
+                    let rr = ReachReport::new(&l.graph, &r, &l.query);
+                    headline_path(&rr).map(|p| (e.id.clone(), p))
+                })
+                .collect();
+            let mut shown = rep.clone();
+            if let Some(n) = a.top {
+                shown.credentials.truncate(n);
+            }
+            let mut t = table::rank(&shown, &top);
+            if demo {
+                t.push_str(&next_commands(&l.graph, &index, &l.query, &entries));
+            }
+            t
+        }
+        Format::Dot => {
+            let mut paths = Vec::new();
+            for e in entries.iter().filter(|e| e.score > 0).take(5) {
+                let r = engine::reach(&l.graph, &index, e.source, &l.query);
+                paths.extend(far_paths(&l.graph, &r));
+            }
+            dot::paths_to_dot("blastradius rank: witness paths of the top 5", &paths)
+        }
+    };
+    emit(&a.common, &text)
+}
+
+/// Witness paths to lockfiles, environments, mirrors and stolen credentials (or, when there
+/// are none, to packages), with node kinds, for DOT.
+fn far_paths(g: &Graph, r: &engine::Reach) -> Vec<Vec<(String, &'static str)>> {
+    let f = &r.inject;
+    let mut chosen: Vec<&engine::Reached> = f
+        .lockfiles
+        .iter()
+        .chain(&f.environments)
+        .chain(&f.mirrors)
+        .chain(&f.credentials)
+        .collect();
+    if chosen.is_empty() {
+        chosen = f.packages.iter().collect();
+    }
+    chosen
+        .into_iter()
+        .map(|x| x.path.iter().map(|n| (g.display(*n), n.kind().as_str())).collect())
+        .collect()
+}
+
+fn next_commands(g: &Graph, index: &AttackIndex, q: &Query, entries: &[engine::RankEntry]) -> String {
+    let Some(top) = entries.iter().find(|e| e.score > 0 && matches!(e.source, Source::Credential(_))) else {
+        return String::new();
+    };
+    let r = engine::reach(g, index, top.source, q);
+    let target = r
+        .inject
+        .environments
+        .first()
+        .or(r.inject.lockfiles.first())
+        .or(r.inject.packages.last())
+        .map(|x| g.display(x.node));
+    let id = &top.id;
+    let mut s = String::from("\nNext commands to try:\n");
+    s.push_str(&format!("  cargo run --release -- reach --credential {id}\n"));
+    if let Some(t) = target {
+        s.push_str(&format!("  cargo run --release -- explain --credential {id} --to {t}\n"));
+    }
+    s.push_str(&format!(
+        "  cargo run --release -- reach --credential {id} --format dot | dot -Tsvg > reach.svg\n"
+    ));
+    s.push_str("  cargo run --release -- rank --all-accounts --hops 2\n");
+    s.push_str("  cargo run --release -- rank --format json\n");
+    s
+}
+
+fn demo() -> Result<()> {
+    let args = RankArgs {
+        all_accounts: false,
+        top: None,
+        common: Common {
+            inputs: Vec::new(),
+            at: None,
+            versions: super::VersionsArg::Latest,
+            hops: 1,
+            format: Some(Format::Table),
+            output: None,
+            workspace: None,
+        },
+    };
+    rank(&args, true)
+}
+
+fn reach(a: &ReachArgs) -> Result<()> {
+    let l = load(&a.common)?;
+    let source = resolve_source(&l.graph, &a.who)?;
+    let index = AttackIndex::new(&l.graph, l.query.versions);
+    let r = engine::reach(&l.graph, &index, source, &l.query);
+    let rep = ReachReport::new(&l.graph, &r, &l.query);
+    let text = match format_of(&a.common) {
+        Format::Json => report::to_json(&rep),
+        Format::Table => table::reach(&rep),
+        Format::Dot => {
+            let title = format!("blastradius reach: {} at {}", rep.credential, rep.at);
+            let mut paths: Vec<Vec<(String, &'static str)>> = Vec::new();
+            let f = &r.inject;
+            for x in f
+                .packages
+                .iter()
+                .chain(&f.lockfiles)
+                .chain(&f.environments)
+                .chain(&f.mirrors)
+                .chain(&f.credentials)
+            {
+                paths.push(x.path.iter().map(|n| (l.graph.display(*n), n.kind().as_str())).collect());
+            }
+            if paths.is_empty() {
+                paths.push(vec![(rep.credential.clone(), r.source.node().kind().as_str())]);
+            }
+            dot::paths_to_dot(&title, &paths)
+        }
+    };
+    emit(&a.common, &text)
+}
+
+fn explain(a: &ExplainArgs) -> Result<()> {
+    let l = load(&a.common)?;
+    let source = resolve_source(&l.graph, &a.who)?;
+    let targets = l.graph.find(&a.to);
+    let target: NodeRef = match targets.as_slice() {
+        [] => {
+            return Err(Error::Unknown(format!(
+                "unknown node {:?}: expected a package (crates.io:NAME), a lockfile path as shown in reach output, an environment, mirror or credential id",
+                report::escape::terminal(&a.to)
+            )))
+        }
+        [t] => *t,
+        many => {
+            // An id shared by kinds (an account and its stand-in credential): prefer what
+            // reach reports on.
+            *many
+                .iter()
+                .find(|n| !matches!(n, NodeRef::Account(_)))
+                .unwrap_or(&many[0])
+        }
+    };
+    let index = AttackIndex::new(&l.graph, l.query.versions);
+    let r = engine::reach(&l.graph, &index, source, &l.query);
+    let find = |f: &engine::Found| {
+        f.packages
+            .iter()
+            .chain(&f.lockfiles)
+            .chain(&f.environments)
+            .chain(&f.mirrors)
+            .chain(&f.credentials)
+            .find(|x| x.node == target)
+            .map(|x| x.path.clone())
+    };
+    let (via, path) = match (find(&r.inject), find(&r.disrupt)) {
+        (Some(p), _) => (Some("inject"), Some(p)),
+        (None, Some(p)) => (Some("disrupt"), Some(p)),
+        (None, None) => (None, None),
+    };
+    let kinds: Vec<&str> = path
+        .iter()
+        .flatten()
+        .map(|n| n.kind().as_str())
+        .collect();
+    let rep = ExplainReport {
+        credential: l.graph.display(source.node()),
+        to: l.graph.display(target),
+        via,
+        path: path.map(|p| p.iter().map(|n| l.graph.display(*n)).collect()),
+        at: report::time(l.query.at),
+    };
+    let text = match format_of(&a.common) {
+        Format::Json => report::to_json(&rep),
+        Format::Table => table::explain(&rep, &kinds),
+        Format::Dot => {
+            let p: Vec<(String, &'static str)> = rep
+                .path
+                .iter()
+                .flatten()
+                .cloned()
+                .zip(kinds.iter().copied())
+                .collect();
+            dot::paths_to_dot(&format!("{} → {}", rep.credential, rep.to), &[p])
+        }
+    };
+    emit(&a.common, &text)
+}
+
+fn export(a: &ExportArgs) -> Result<()> {
+    let l = load(&a.common)?;
+    let g = &l.graph;
+    let format = a.common.format.unwrap_or(Format::Json);
+    let text = match format {
+        Format::Json => report::to_json(&report::export::Export::new(g)),
+        Format::Dot => {
+            let paths: Vec<Vec<(String, &'static str)>> = g
+                .edges()
+                .into_iter()
+                .map(|(a, b, _)| vec![(g.display(a), a.kind().as_str()), (g.display(b), b.kind().as_str())])
+                .collect();
+            dot::paths_to_dot("blastradius graph", &paths)
+        }
+        Format::Table => {
+            let mut s = String::from("blastradius graph\n");
+            for k in crate::graph::NodeKind::ALL {
+                s.push_str(&format!("  {:<12} {:>9}\n", k.as_str(), g.count(k)));
+            }
+            s.push_str(&format!("  {:<12} {:>9}\n", "edges", g.size().1));
+            s
+        }
+    };
+    emit(&a.common, &text)
+}

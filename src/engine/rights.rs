@@ -1,0 +1,76 @@
+//! SPEC §4 rule 1: which packages a source can publish (inject) or only yank (disrupt) at the
+//! analysis time, and the risk factors people should see beside a credential.
+
+use super::Source;
+use crate::graph::{CredentialKind, Graph, PackageId, Rights};
+
+/// The packages a source seeds, each with the rights it has on it. Empty for an expired
+/// credential.
+pub fn seeds(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<(PackageId, Rights)> {
+    match source {
+        Source::Credential(c) => {
+            let node = graph.credential(c);
+            if node.expires.is_some_and(|e| e <= at) {
+                return Vec::new();
+            }
+            graph.may_publish(c).to_vec()
+        }
+        // An account acts with every right over what it owns.
+        Source::Account(a) => graph
+            .owned_by(a)
+            .iter()
+            .map(|&p| (p, Rights { publish: true, yank: true }))
+            .collect(),
+    }
+}
+
+/// Why a credential is riskier than its reach alone says, as short stable labels.
+pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    match source {
+        Source::Credential(c) => {
+            let node = graph.credential(c);
+            let account = graph.account(node.account);
+            if node.kind.is_none() {
+                if account.origin == crate::graph::AccountOrigin::Synthetic {
+                    out.push("no-owner-data");
+                }
+                return out;
+            }
+            match node.expires {
+                None if node.kind == Some(CredentialKind::ApiToken) => out.push("never-expires"),
+                Some(e) if e <= at => out.push("expired"),
+                _ => {}
+            }
+            if node.all_scopes {
+                out.push("all-scopes");
+            }
+            if node.scopes.iter().any(|s| s == "change-owners") {
+                out.push("can-change-owners");
+            }
+            if node.packages.is_none() {
+                out.push("all-owned-packages");
+            }
+            if account.mfa == Some(false) {
+                out.push("account-without-mfa");
+            }
+            let stored = graph
+                .environments()
+                .any(|e| !graph.environment(e).executes.is_empty() && graph.held_by(e).contains(&c));
+            if stored {
+                out.push("stored-where-dependencies-run");
+            }
+        }
+        Source::Account(a) => {
+            let account = graph.account(a);
+            if account.mfa == Some(false) {
+                out.push("account-without-mfa");
+            }
+            if account.origin == crate::graph::AccountOrigin::Synthetic {
+                out.push("no-owner-data");
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}

@@ -1,0 +1,1 @@
+//! Deterministic generator of crates.io-shaped worlds, for benchmarks and property tests.

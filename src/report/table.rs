@@ -1,0 +1,251 @@
+//! Tables for people. Rendered with ANSI styles into a string; the CLI strips them when
+//! the output is not a colour terminal or `NO_COLOR` is set. Every registry string goes
+//! through [`escape::terminal`].
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::escape::terminal;
+use super::{ExplainReport, Item, RankReport, ReachReport, Section};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+fn paint(style: Style, s: &str) -> String {
+    format!("{style}{s}{style:#}")
+}
+
+/// Pads a cell to `width` display columns (escaped text is ASCII-safe for width purposes
+/// except wide characters, which only cost alignment).
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Renders a path as `a → b → c`.
+pub fn path(ids: &[String]) -> String {
+    ids.iter().map(|s| terminal(s).into_owned()).collect::<Vec<_>>().join(" → ")
+}
+
+/// The ranking table, with the top paths spelled out below it by the caller.
+pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} {}, at {}, versions {}, hops {}",
+        paint(BOLD, "blastradius rank:"),
+        r.credentials.len(),
+        r.subject,
+        r.at,
+        match r.versions {
+            crate::engine::VersionsMode::Latest => "latest",
+            crate::engine::VersionsMode::All => "all",
+        },
+        r.hops
+    );
+    let _ = writeln!(out);
+    let headers = ["#", if r.subject == "accounts" { "ACCOUNT" } else { "CREDENTIAL" }, "SCORE", "PKGS", "LOCKFILES", "ENVS", "MIRRORS", "STOLEN", "DISRUPT", "RISK FACTORS"];
+    let rows: Vec<[String; 10]> = r
+        .credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            [
+                (i + 1).to_string(),
+                terminal(&c.id).into_owned(),
+                c.score.to_string(),
+                c.inject.packages.to_string(),
+                c.inject.lockfiles.to_string(),
+                c.inject.environments.to_string(),
+                c.inject.mirrors.to_string(),
+                c.inject.credentials.to_string(),
+                c.disrupt.score().to_string(),
+                c.risk_factors.join(", "),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let numeric = |i: usize| (2..9).contains(&i) || i == 0;
+    let cell = |i: usize, s: &str| {
+        if numeric(i) {
+            format!("{}{s}", " ".repeat(widths[i].saturating_sub(s.chars().count())))
+        } else {
+            pad(s, widths[i])
+        }
+    };
+    let header: Vec<String> = headers.iter().enumerate().map(|(i, h)| cell(i, h)).collect();
+    let _ = writeln!(out, "{}", paint(BOLD, header.join("  ").trim_end()));
+    for (ri, row) in rows.iter().enumerate() {
+        let mut cells: Vec<String> = row.iter().enumerate().map(|(i, s)| cell(i, s)).collect();
+        let score = r.credentials[ri].score;
+        let style = if score == 0 {
+            DIM
+        } else if ri < 3 {
+            RED
+        } else {
+            YELLOW
+        };
+        cells[2] = paint(style, &cells[2]);
+        if score == 0 {
+            cells[1] = paint(DIM, &cells[1]);
+        }
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    if !top_paths.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "How the top entries get there (one witness path each):"));
+        for (id, p) in top_paths {
+            let _ = writeln!(out, "  {}", paint(CYAN, &terminal(id)));
+            let _ = writeln!(out, "    {}", path(p));
+        }
+    }
+    out
+}
+
+const LIST_LIMIT: usize = 15;
+
+fn section(out: &mut String, title: &str, s: &Section) {
+    let counts = format!(
+        "{} packages, {} lockfiles, {} environments, {} mirrors, {} stolen credentials",
+        s.packages.len(),
+        s.lockfiles.len(),
+        s.environments.len(),
+        s.mirrors.len(),
+        s.credentials.len()
+    );
+    let _ = writeln!(out, "{} {counts}", paint(BOLD, title));
+    let lists: [(&str, &Vec<Item>); 5] = [
+        ("Stolen credentials", &s.credentials),
+        ("Environments", &s.environments),
+        ("Mirrors", &s.mirrors),
+        ("Lockfiles", &s.lockfiles),
+        ("Packages", &s.packages),
+    ];
+    for (name, items) in lists {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "  {}", paint(CYAN, name));
+        for it in items.iter().take(LIST_LIMIT) {
+            let mut line = format!("    {}", paint(BOLD, &terminal(&it.id)));
+            if it.optional {
+                line.push_str(&paint(DIM, " (through an optional dependency)"));
+            }
+            let _ = writeln!(out, "{line}");
+            if !it.pins.is_empty() {
+                let pins: Vec<String> = it.pins.iter().map(|p| terminal(p).into_owned()).collect();
+                let _ = writeln!(out, "      {} {}", paint(DIM, "pins"), pins.join(", "));
+            }
+            if it.path.len() > 2 {
+                let _ = writeln!(out, "      {} {}", paint(DIM, "path"), path(&it.path));
+            }
+        }
+        if items.len() > LIST_LIMIT {
+            let _ = writeln!(
+                out,
+                "    {}",
+                paint(DIM, &format!("… and {} more (--format json lists all)", items.len() - LIST_LIMIT))
+            );
+        }
+    }
+}
+
+/// The reach report.
+pub fn reach(r: &ReachReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}), at {}, versions {:?}, hops {}: score {}",
+        paint(BOLD, "blastradius reach:"),
+        paint(CYAN, &terminal(&r.credential)),
+        r.source_kind,
+        r.at,
+        r.versions,
+        r.hops,
+        paint(if r.score > 0 { RED } else { GREEN }, &r.score.to_string())
+    );
+    if r.publishable.is_empty() {
+        let _ = writeln!(out, "Can publish: {}", paint(GREEN, "nothing (expired, no publish scope, or owns nothing matching)"));
+    } else {
+        let names: Vec<String> = r.publishable.iter().map(|p| terminal(p).into_owned()).collect();
+        let _ = writeln!(out, "Can publish: {}", names.join(", "));
+    }
+    let _ = writeln!(out);
+    section(&mut out, "Inject reach:", &r.inject);
+    let _ = writeln!(out);
+    section(&mut out, "Disrupt reach (yank):", &r.disrupt);
+    out
+}
+
+/// The explanation of one witness path, one step a line with what each step means.
+pub fn explain(r: &ExplainReport, kinds: &[&str]) -> String {
+    let mut out = String::new();
+    match &r.path {
+        None => {
+            let _ = writeln!(
+                out,
+                "{} {} does not reach {} at {}.",
+                paint(GREEN, "no path:"),
+                terminal(&r.credential),
+                terminal(&r.to),
+                r.at
+            );
+        }
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "{} {} reaches {} ({} reach) in {} steps, at {}:",
+                paint(BOLD, "witness path:"),
+                paint(CYAN, &terminal(&r.credential)),
+                paint(CYAN, &terminal(&r.to)),
+                r.via.unwrap_or("inject"),
+                p.len().saturating_sub(1),
+                r.at
+            );
+            for (i, id) in p.iter().enumerate() {
+                let kind = kinds.get(i).copied().unwrap_or("");
+                let how = if i == 0 {
+                    String::new()
+                } else {
+                    let prev = kinds.get(i - 1).copied().unwrap_or("");
+                    let same_package = id.starts_with(&format!("{}@", p[i - 1]));
+                    format!("{} ", step(prev, kind, same_package))
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}{}{} {}",
+                    "  ".repeat(i.min(1)),
+                    paint(DIM, &how),
+                    paint(BOLD, &terminal(id)),
+                    paint(DIM, &format!("({kind})"))
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What one step of a path means, by the kinds it connects.
+fn step(from: &str, to: &str, same_package: bool) -> &'static str {
+    match (from, to) {
+        ("credential", "package") | ("account", "package") => "→ can publish",
+        ("package", "version") if same_package => "→ at version",
+        ("package", "version") => "→ is required by",
+        ("version", "package") => "→ a version of",
+        ("version", "lockfile") => "→ pinned by",
+        ("lockfile", "environment") => "→ installed and built in",
+        ("lockfile", "mirror") => "→ fetched through",
+        ("environment", "credential") => "→ which holds",
+        _ => "→",
+    }
+}
