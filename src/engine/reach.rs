@@ -206,6 +206,25 @@ pub(crate) fn for_each_step(
 
 const NONE: u32 = u32::MAX;
 
+/// `… → X@v → X → X@v → lockfile` says the same thing as `… → X@v → lockfile` (the pinned
+/// version is the one whose requirement carries the compromise), and a path that visits a
+/// node twice is not a path: keep the short form.
+fn collapse_repeated_version(path: Vec<NodeRef>) -> Vec<NodeRef> {
+    let mut out: Vec<NodeRef> = Vec::with_capacity(path.len());
+    for n in path {
+        if let (NodeRef::Version(_), Some(&[a @ NodeRef::Version(_), NodeRef::Package(_)])) =
+            (n, out.len().checked_sub(2).map(|i| &out[i..]))
+        {
+            if a == n {
+                out.pop();
+                continue;
+            }
+        }
+        out.push(n);
+    }
+    out
+}
+
 /// One layer's shortest-path tree.
 struct Layer {
     dist: Vec<u32>,
@@ -355,7 +374,7 @@ fn search(graph: &Graph, index: &AttackIndex, source: Source, query: &Query, mod
             s = p;
         }
         rev.reverse();
-        (rev, optional)
+        (collapse_repeated_version(rev), optional)
     };
 
     let mut found = Found::default();

@@ -1,0 +1,263 @@
+//! Properties of reach and rank over generated worlds (proptest): parallel rank equals
+//! sequential rank; rank's counts equal reach's lists; reach from the union of two owners'
+//! rights is the union of their reaches; adding a dependency never shrinks reach; every
+//! witness path is a real path in the graph.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use blastradius::engine::{self, rank::counts_of, AttackIndex, Query, RankSubject, Source, VersionsMode};
+use blastradius::graph::{Graph, NodeRef};
+use blastradius::ingest::inventory::{
+    Account, AccountKind, Credential, CredentialKind, Environment, Inventory, LockfileRef, Mirror, Rights,
+};
+use blastradius::ingest::{DepFact, DepKind, Ecosystem, Facts, LockedPackage, LockfileFact, VersionFact};
+use proptest::prelude::*;
+
+/// splitmix64: a tiny deterministic generator so a proptest seed maps to one world.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+}
+
+const REQS: [&str; 6] = ["^1", "=1.0.0", "*", ">=1.0, <=1.1.0", "~1.0", "^1.1"];
+
+/// A small world: packages with one or two versions, random requirements of every kind
+/// (cycles allowed), owners, credentials, lockfiles, environments and a mirror.
+fn world(seed: u64, n: usize) -> Facts {
+    let mut r = Rng(seed);
+    let name = |i: usize| format!("p{i}");
+    let mut versions = Vec::new();
+    for i in 0..n {
+        let count = 1 + r.below(2);
+        for v in 0..count {
+            let mut deps = Vec::new();
+            for _ in 0..r.below(4) {
+                let t = r.below(n);
+                if t == i {
+                    continue;
+                }
+                let kind = match r.below(10) {
+                    0 => DepKind::Dev,
+                    1 => DepKind::Build,
+                    _ => DepKind::Normal,
+                };
+                deps.push(DepFact {
+                    package: name(t),
+                    req: REQS[r.below(REQS.len())].into(),
+                    kind,
+                    optional: r.chance(10),
+                    target: None,
+                    rename: None,
+                });
+            }
+            versions.push(VersionFact {
+                ecosystem: Ecosystem::CratesIo,
+                name: name(i),
+                version: format!("1.{v}.0"),
+                yanked: r.chance(5),
+                published: None,
+                deps,
+            });
+        }
+    }
+    let mut lockfiles = Vec::new();
+    for l in 0..3 {
+        let mut packages = vec![LockedPackage { name: format!("app{l}"), version: "0.1.0".into(), registry: false, deps: vec![] }];
+        let mut seen = BTreeSet::new();
+        for _ in 0..1 + r.below(3) {
+            let t = r.below(n);
+            if seen.insert(t) {
+                packages.push(LockedPackage { name: name(t), version: "1.0.0".into(), registry: true, deps: vec![] });
+                let last = packages.len() - 1;
+                packages[0].deps.push(last);
+            }
+        }
+        lockfiles.push(LockfileFact {
+            id: format!("gen/l{l}/Cargo.lock"),
+            file: PathBuf::from(format!("/gen/l{l}/Cargo.lock")),
+            ecosystem: Ecosystem::CratesIo,
+            packages,
+            roots: vec![0],
+        });
+    }
+    let owns = |r: &mut Rng| -> Vec<String> { (0..1 + r.below(3)).map(|_| name(r.below(n))).collect() };
+    let mut accounts = Vec::new();
+    let mut credentials = Vec::new();
+    for a in 0..3 {
+        accounts.push(Account { id: format!("acct{a}"), ecosystem: Ecosystem::CratesIo, kind: AccountKind::User, mfa: None, owns: owns(&mut r) });
+        credentials.push(Credential {
+            id: format!("tok{a}"),
+            ecosystem: Ecosystem::CratesIo,
+            kind: CredentialKind::ApiToken,
+            account: format!("acct{a}"),
+            scopes: vec![],
+            rights: Rights { publish: true, yank: r.chance(50) },
+            packages: None,
+            expires: None,
+        });
+    }
+    // acct-union owns exactly what acct0 and acct1 own together.
+    let union: Vec<String> = accounts[0].owns.iter().chain(&accounts[1].owns).cloned().collect();
+    accounts.push(Account { id: "acct-union".into(), ecosystem: Ecosystem::CratesIo, kind: AccountKind::User, mfa: None, owns: union });
+    let lref = |l: usize| LockfileRef { id: format!("gen/l{l}/Cargo.lock"), file: PathBuf::from(format!("/gen/l{l}/Cargo.lock")) };
+    let environments = (0..2)
+        .map(|e| Environment {
+            id: format!("env{e}"),
+            lockfiles: vec![lref(e), lref(2)],
+            credentials: vec![format!("tok{}", (e + 1) % 3)],
+            executes: vec!["build".into()],
+        })
+        .collect();
+    let mirrors = vec![Mirror {
+        id: "mirror".into(),
+        ecosystem: Ecosystem::CratesIo,
+        serves: vec!["gen/l1/*".into()],
+        honors_yank: false,
+        syncs: vec![],
+        interval: None,
+    }];
+    let mut facts = Facts {
+        versions,
+        lockfiles,
+        manifests: vec![],
+        owners: vec![],
+        inventory: Some(Inventory {
+            path: "gen/inventory.toml".into(),
+            dir: PathBuf::from("/"),
+            display_dir: PathBuf::from("gen"),
+            accounts,
+            credentials,
+            environments,
+            mirrors,
+        }),
+    };
+    facts.canonicalise();
+    facts
+}
+
+fn q(versions: VersionsMode, hops: u32) -> Query {
+    Query { at: "2026-06-01T00:00:00Z".parse().unwrap(), versions, hops }
+}
+
+/// Everything reached, as (kind, id) strings, per mode.
+fn reached(g: &Graph, r: &engine::Reach) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (mode, f) in [("inject", &r.inject), ("disrupt", &r.disrupt)] {
+        for x in f.packages.iter().chain(&f.lockfiles).chain(&f.environments).chain(&f.mirrors).chain(&f.credentials) {
+            out.insert(format!("{mode} {}", g.display(x.node)));
+        }
+    }
+    out
+}
+
+fn account(g: &Graph, id: &str) -> Source {
+    Source::Account(g.accounts().find(|&a| g.account(a).id == id).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_rank_equals_sequential(seed in any::<u64>(), n in 2usize..14, all in any::<bool>(), hops in 1u32..3) {
+        let g = Graph::build(&world(seed, n)).unwrap();
+        g.verify().unwrap();
+        let query = q(if all { VersionsMode::All } else { VersionsMode::Latest }, hops);
+        let idx = AttackIndex::new(&g, query.versions);
+        for subject in [RankSubject::Credentials, RankSubject::Accounts] {
+            let par = engine::rank(&g, &idx, &query, subject, true);
+            let seq = engine::rank(&g, &idx, &query, subject, false);
+            prop_assert_eq!(par, seq);
+        }
+    }
+
+    #[test]
+    fn rank_counts_equal_reach_lists(seed in any::<u64>(), n in 2usize..14, hops in 1u32..4) {
+        let g = Graph::build(&world(seed, n)).unwrap();
+        let query = q(VersionsMode::Latest, hops);
+        let idx = AttackIndex::new(&g, query.versions);
+        for c in g.credentials() {
+            let r = engine::reach(&g, &idx, Source::Credential(c), &query);
+            let (inject, disrupt) = counts_of(&g, &idx, &query, c);
+            prop_assert_eq!(inject.packages, r.inject.packages.len());
+            prop_assert_eq!(inject.lockfiles, r.inject.lockfiles.len());
+            prop_assert_eq!(inject.environments, r.inject.environments.len());
+            prop_assert_eq!(inject.mirrors, r.inject.mirrors.len());
+            prop_assert_eq!(inject.credentials, r.inject.credentials.len());
+            prop_assert_eq!(disrupt.packages, r.disrupt.packages.len());
+            prop_assert_eq!(disrupt.lockfiles, r.disrupt.lockfiles.len());
+        }
+    }
+
+    #[test]
+    fn reach_of_union_is_union_of_reaches(seed in any::<u64>(), n in 2usize..14, all in any::<bool>()) {
+        let g = Graph::build(&world(seed, n)).unwrap();
+        let query = q(if all { VersionsMode::All } else { VersionsMode::Latest }, 1);
+        let idx = AttackIndex::new(&g, query.versions);
+        let a = reached(&g, &engine::reach(&g, &idx, account(&g, "acct0"), &query));
+        let b = reached(&g, &engine::reach(&g, &idx, account(&g, "acct1"), &query));
+        let ab = reached(&g, &engine::reach(&g, &idx, account(&g, "acct-union"), &query));
+        let union: BTreeSet<String> = a.union(&b).cloned().collect();
+        prop_assert_eq!(ab, union);
+    }
+
+    #[test]
+    fn adding_a_dependency_never_shrinks_reach(seed in any::<u64>(), n in 2usize..14, from in 0usize..14, to in 0usize..14, req in 0usize..6) {
+        let before_facts = world(seed, n);
+        let mut after_facts = world(seed, n);
+        let (from, to) = (from % n, to % n);
+        if let Some(v) = after_facts.versions.iter_mut().find(|v| v.name == format!("p{from}")) {
+            v.deps.push(DepFact { package: format!("p{to}"), req: REQS[req].into(), kind: DepKind::Normal, optional: false, target: None, rename: None });
+        }
+        let gb = Graph::build(&before_facts).unwrap();
+        let ga = Graph::build(&after_facts).unwrap();
+        let query = q(VersionsMode::Latest, 2);
+        let (ib, ia) = (AttackIndex::new(&gb, query.versions), AttackIndex::new(&ga, query.versions));
+        for c in gb.credentials() {
+            let id = gb.credential(c).id.clone();
+            let ca = ga.credentials().find(|&x| ga.credential(x).id == id).unwrap();
+            let before = reached(&gb, &engine::reach(&gb, &ib, Source::Credential(c), &query));
+            let after = reached(&ga, &engine::reach(&ga, &ia, Source::Credential(ca), &query));
+            prop_assert!(before.is_subset(&after), "{id}: lost {:?}", before.difference(&after).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn every_witness_path_is_a_real_path(seed in any::<u64>(), n in 2usize..14, hops in 1u32..4) {
+        let g = Graph::build(&world(seed, n)).unwrap();
+        let query = q(VersionsMode::All, hops);
+        let idx = AttackIndex::new(&g, query.versions);
+        for c in g.credentials() {
+            let r = engine::reach(&g, &idx, Source::Credential(c), &query);
+            for f in [&r.inject, &r.disrupt] {
+                for x in f.packages.iter().chain(&f.lockfiles).chain(&f.environments).chain(&f.mirrors).chain(&f.credentials) {
+                    prop_assert_eq!(x.path.first(), Some(&NodeRef::Credential(c)));
+                    prop_assert_eq!(x.path.last(), Some(&x.node));
+                    // Only a package can appear twice: its direct visit (the thief publishes it)
+                    // and a transitive one through a cycle or a later hop (README, "Cycles").
+                    let mut seen = BTreeSet::new();
+                    for n in &x.path {
+                        prop_assert!(seen.insert(*n) || matches!(n, NodeRef::Package(_)), "repeated {:?} in {:?}", n, x.path.iter().map(|n| g.display(*n)).collect::<Vec<_>>());
+                    }
+                    for w in x.path.windows(2) {
+                        // Paths run in the direction of compromise; dependency, version, pin and
+                        // install edges are stored the other way round (SPEC §2).
+                        prop_assert!(g.has_edge(w[0], w[1]) || g.has_edge(w[1], w[0]), "{:?} -> {:?} is not an edge", w[0], w[1]);
+                    }
+                }
+            }
+        }
+    }
+}
