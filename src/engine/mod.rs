@@ -28,6 +28,16 @@ pub enum VersionsMode {
     All,
 }
 
+impl VersionsMode {
+    /// The spelling used on the command line and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionsMode::Latest => "latest",
+            VersionsMode::All => "all",
+        }
+    }
+}
+
 /// The parameters every reach question shares.
 #[derive(Debug, Clone, Copy)]
 pub struct Query {

@@ -42,10 +42,7 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
         r.credentials.len(),
         r.subject,
         r.at,
-        match r.versions {
-            crate::engine::VersionsMode::Latest => "latest",
-            crate::engine::VersionsMode::All => "all",
-        },
+        r.versions.as_str(),
         r.hops
     );
     let _ = writeln!(out);
@@ -165,12 +162,12 @@ pub fn reach(r: &ReachReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} {} ({}), at {}, versions {:?}, hops {}: score {}",
+        "{} {} ({}), at {}, versions {}, hops {}: score {}",
         paint(BOLD, "blastradius reach:"),
         paint(CYAN, &terminal(&r.credential)),
         r.source_kind,
         r.at,
-        r.versions,
+        r.versions.as_str(),
         r.hops,
         paint(if r.score > 0 { RED } else { GREEN }, &r.score.to_string())
     );
