@@ -14,7 +14,12 @@ fn main() -> ExitCode {
             let mut err = anstream::stderr();
             let _ = std::io::Write::write_all(
                 &mut err,
-                format!("{}error:{} {msg}\n", anstyle::AnsiColor::Red.on_default().bold(), anstyle::Reset).as_bytes(),
+                format!(
+                    "{}error:{} {msg}\n",
+                    anstyle::AnsiColor::Red.on_default().bold(),
+                    anstyle::Reset
+                )
+                .as_bytes(),
             );
             ExitCode::from(1)
         }

@@ -1144,7 +1144,6 @@ fn output_into_missing_directory_fails_cleanly() {
 
 #[cfg(unix)]
 #[test]
-#[ignore = "src bug: --output files are created with mode 0600 (tempfile's default) instead of honouring the umask"]
 fn output_file_has_the_permissions_of_a_normal_new_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();

@@ -6,12 +6,17 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use blastradius::engine::{self, rank::counts_of, AttackIndex, Query, RankSubject, Source, VersionsMode};
+use blastradius::engine::{
+    self, rank::counts_of, AttackIndex, Query, RankSubject, Source, VersionsMode,
+};
 use blastradius::graph::{Graph, NodeRef};
 use blastradius::ingest::inventory::{
-    Account, AccountKind, Credential, CredentialKind, Environment, Inventory, LockfileRef, Mirror, Rights,
+    Account, AccountKind, Credential, CredentialKind, Environment, Inventory, LockfileRef, Mirror,
+    Rights,
 };
-use blastradius::ingest::{DepFact, DepKind, Ecosystem, Facts, LockedPackage, LockfileFact, VersionFact};
+use blastradius::ingest::{
+    DepFact, DepKind, Ecosystem, Facts, LockedPackage, LockfileFact, VersionFact,
+};
 use proptest::prelude::*;
 
 /// splitmix64: a tiny deterministic generator so a proptest seed maps to one world.
@@ -75,12 +80,22 @@ fn world(seed: u64, n: usize) -> Facts {
     }
     let mut lockfiles = Vec::new();
     for l in 0..3 {
-        let mut packages = vec![LockedPackage { name: format!("app{l}"), version: "0.1.0".into(), registry: false, deps: vec![] }];
+        let mut packages = vec![LockedPackage {
+            name: format!("app{l}"),
+            version: "0.1.0".into(),
+            registry: false,
+            deps: vec![],
+        }];
         let mut seen = BTreeSet::new();
         for _ in 0..1 + r.below(3) {
             let t = r.below(n);
             if seen.insert(t) {
-                packages.push(LockedPackage { name: name(t), version: "1.0.0".into(), registry: true, deps: vec![] });
+                packages.push(LockedPackage {
+                    name: name(t),
+                    version: "1.0.0".into(),
+                    registry: true,
+                    deps: vec![],
+                });
                 let last = packages.len() - 1;
                 packages[0].deps.push(last);
             }
@@ -93,26 +108,50 @@ fn world(seed: u64, n: usize) -> Facts {
             roots: vec![0],
         });
     }
-    let owns = |r: &mut Rng| -> Vec<String> { (0..1 + r.below(3)).map(|_| name(r.below(n))).collect() };
+    let owns =
+        |r: &mut Rng| -> Vec<String> { (0..1 + r.below(3)).map(|_| name(r.below(n))).collect() };
     let mut accounts = Vec::new();
     let mut credentials = Vec::new();
     for a in 0..3 {
-        accounts.push(Account { id: format!("acct{a}"), ecosystem: Ecosystem::CratesIo, kind: AccountKind::User, mfa: None, owns: owns(&mut r) });
+        accounts.push(Account {
+            id: format!("acct{a}"),
+            ecosystem: Ecosystem::CratesIo,
+            kind: AccountKind::User,
+            mfa: None,
+            owns: owns(&mut r),
+        });
         credentials.push(Credential {
             id: format!("tok{a}"),
             ecosystem: Ecosystem::CratesIo,
             kind: CredentialKind::ApiToken,
             account: format!("acct{a}"),
             scopes: vec![],
-            rights: Rights { publish: true, yank: r.chance(50) },
+            rights: Rights {
+                publish: true,
+                yank: r.chance(50),
+            },
             packages: None,
             expires: None,
         });
     }
     // acct-union owns exactly what acct0 and acct1 own together.
-    let union: Vec<String> = accounts[0].owns.iter().chain(&accounts[1].owns).cloned().collect();
-    accounts.push(Account { id: "acct-union".into(), ecosystem: Ecosystem::CratesIo, kind: AccountKind::User, mfa: None, owns: union });
-    let lref = |l: usize| LockfileRef { id: format!("gen/l{l}/Cargo.lock"), file: PathBuf::from(format!("/gen/l{l}/Cargo.lock")) };
+    let union: Vec<String> = accounts[0]
+        .owns
+        .iter()
+        .chain(&accounts[1].owns)
+        .cloned()
+        .collect();
+    accounts.push(Account {
+        id: "acct-union".into(),
+        ecosystem: Ecosystem::CratesIo,
+        kind: AccountKind::User,
+        mfa: None,
+        owns: union,
+    });
+    let lref = |l: usize| LockfileRef {
+        id: format!("gen/l{l}/Cargo.lock"),
+        file: PathBuf::from(format!("/gen/l{l}/Cargo.lock")),
+    };
     let environments = (0..2)
         .map(|e| Environment {
             id: format!("env{e}"),
@@ -149,14 +188,25 @@ fn world(seed: u64, n: usize) -> Facts {
 }
 
 fn q(versions: VersionsMode, hops: u32) -> Query {
-    Query { at: "2026-06-01T00:00:00Z".parse().unwrap(), versions, hops }
+    Query {
+        at: "2026-06-01T00:00:00Z".parse().unwrap(),
+        versions,
+        hops,
+    }
 }
 
 /// Everything reached, as (kind, id) strings, per mode.
 fn reached(g: &Graph, r: &engine::Reach) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (mode, f) in [("inject", &r.inject), ("disrupt", &r.disrupt)] {
-        for x in f.packages.iter().chain(&f.lockfiles).chain(&f.environments).chain(&f.mirrors).chain(&f.credentials) {
+        for x in f
+            .packages
+            .iter()
+            .chain(&f.lockfiles)
+            .chain(&f.environments)
+            .chain(&f.mirrors)
+            .chain(&f.credentials)
+        {
             out.insert(format!("{mode} {}", g.display(x.node)));
         }
     }

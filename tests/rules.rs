@@ -11,14 +11,22 @@ use blastradius::report::ReachReport;
 
 fn fixture(name: &str) -> Graph {
     let path = format!("{}/tests/fixtures/rules/{name}", env!("CARGO_MANIFEST_DIR"));
-    let facts = ingest::load(&[Input { path: path.into(), display: "fx".into() }]).unwrap();
+    let facts = ingest::load(&[Input {
+        path: path.into(),
+        display: "fx".into(),
+    }])
+    .unwrap();
     let g = Graph::build(&facts).unwrap();
     g.verify().unwrap();
     g
 }
 
 fn query(at: &str, versions: VersionsMode, hops: u32) -> Query {
-    Query { at: at.parse().unwrap(), versions, hops }
+    Query {
+        at: at.parse().unwrap(),
+        versions,
+        hops,
+    }
 }
 
 const AT: &str = "2026-06-01T00:00:00Z";
@@ -46,7 +54,11 @@ fn pkgs(xs: &[&str]) -> BTreeSet<String> {
 }
 
 fn path_of<'a>(items: &'a [blastradius::report::Item], id: &str) -> &'a [String] {
-    &items.iter().find(|i| i.id == id).unwrap_or_else(|| panic!("{id} not reached")).path
+    &items
+        .iter()
+        .find(|i| i.id == id)
+        .unwrap_or_else(|| panic!("{id} not reached"))
+        .path
 }
 
 // ---- Rule 1: publishability --------------------------------------------------------------
@@ -85,8 +97,15 @@ fn rule1_expired_token_reaches_nothing_after_expiry_only() {
     assert!(after.publishable.is_empty());
     assert_eq!(after.score, 0);
     // Before 2025-01-01 it was live and covered everything alice owns.
-    let before = report(&g, "t-expired", &query("2024-06-01T00:00:00Z", VersionsMode::Latest, 1));
-    assert_eq!(before.publishable, vec!["crates.io:a-one", "crates.io:a-two"]);
+    let before = report(
+        &g,
+        "t-expired",
+        &query("2024-06-01T00:00:00Z", VersionsMode::Latest, 1),
+    );
+    assert_eq!(
+        before.publishable,
+        vec!["crates.io:a-one", "crates.io:a-two"]
+    );
 }
 
 #[test]
@@ -114,7 +133,9 @@ fn rule1_publish_new_cannot_touch_existing_crates() {
     // Decision recorded in README: publish-new only creates crates that do not exist yet.
     let g = fixture("rule1-publishability");
     let r = report(&g, "t-new", &query(AT, VersionsMode::Latest, 1));
-    assert!(r.publishable.is_empty() && r.inject.packages.is_empty() && r.disrupt.packages.is_empty());
+    assert!(
+        r.publishable.is_empty() && r.inject.packages.is_empty() && r.disrupt.packages.is_empty()
+    );
 }
 
 #[test]
@@ -130,13 +151,25 @@ fn rule1_account_reaches_what_it_owns() {
 
 #[test]
 fn rule1_without_inventory_each_package_is_its_own_right() {
-    let path = format!("{}/tests/fixtures/rules/rule1-publishability/index.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/rules/rule1-publishability/index.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let facts = ingest::load(&[Input::new(path)]).unwrap();
     let g = Graph::build(&facts).unwrap();
-    let names: BTreeSet<String> = g.credentials().map(|c| g.credential(c).id.clone()).collect();
+    let names: BTreeSet<String> = g
+        .credentials()
+        .map(|c| g.credential(c).id.clone())
+        .collect();
     assert_eq!(
         names,
-        set(&["owner-of:a-one", "owner-of:a-two", "owner-of:b", "owner-of:c", "owner-of:user"])
+        set(&[
+            "owner-of:a-one",
+            "owner-of:a-two",
+            "owner-of:b",
+            "owner-of:c",
+            "owner-of:user"
+        ])
     );
     let r = report(&g, "owner-of:c", &query(AT, VersionsMode::Latest, 1));
     assert_eq!(ids(&r.inject.packages), pkgs(&["c"]));
@@ -154,7 +187,15 @@ fn rule2_headroom_on_the_first_hop() {
     //   =1.2.3 and >=1.0,<=1.4.0 (1.4.0 published) admit nothing new.
     assert_eq!(
         ids(&r.inject.packages),
-        pkgs(&["d-bare", "d-below", "d-caret", "d-closed-higher", "d-star", "d-tilde", "p"])
+        pkgs(&[
+            "d-bare",
+            "d-below",
+            "d-caret",
+            "d-closed-higher",
+            "d-star",
+            "d-tilde",
+            "p"
+        ])
     );
 }
 
@@ -170,15 +211,36 @@ fn rule3_edge_kinds_decide_past_the_first_hop() {
     // z pins x-exact exactly and is reached through it.
     assert_eq!(
         ids(&r.inject.packages),
-        pkgs(&["m", "p", "x-build", "x-exact", "x-optional", "x-renamed", "x-target", "z"])
+        pkgs(&[
+            "m",
+            "p",
+            "x-build",
+            "x-exact",
+            "x-optional",
+            "x-renamed",
+            "x-target",
+            "z"
+        ])
     );
-    let optional: BTreeSet<String> =
-        r.inject.packages.iter().filter(|i| i.optional).map(|i| i.id.clone()).collect();
+    let optional: BTreeSet<String> = r
+        .inject
+        .packages
+        .iter()
+        .filter(|i| i.optional)
+        .map(|i| i.id.clone())
+        .collect();
     assert_eq!(optional, pkgs(&["x-optional"]));
     // The renamed dependency points at the real package m.
     assert_eq!(
         path_of(&r.inject.packages, "crates.io:x-renamed"),
-        ["t", "crates.io:p", "crates.io:m@1.0.0", "crates.io:m", "crates.io:x-renamed@1.0.0", "crates.io:x-renamed"]
+        [
+            "t",
+            "crates.io:p",
+            "crates.io:m@1.0.0",
+            "crates.io:m",
+            "crates.io:x-renamed@1.0.0",
+            "crates.io:x-renamed"
+        ]
     );
 }
 
@@ -213,19 +275,45 @@ fn rule5_consumers() {
     let r = report(&g, "t1", &query(AT, VersionsMode::Latest, 1));
     assert_eq!(ids(&r.inject.packages), pkgs(&["d", "p"]));
     // one pins d and p, two pins p; three pins only q; four has p only as a path package.
-    assert_eq!(ids(&r.inject.lockfiles), set(&["fx/one/Cargo.lock", "fx/two/Cargo.lock"]));
-    let one = r.inject.lockfiles.iter().find(|l| l.id == "fx/one/Cargo.lock").unwrap();
+    assert_eq!(
+        ids(&r.inject.lockfiles),
+        set(&["fx/one/Cargo.lock", "fx/two/Cargo.lock"])
+    );
+    let one = r
+        .inject
+        .lockfiles
+        .iter()
+        .find(|l| l.id == "fx/one/Cargo.lock")
+        .unwrap();
     assert_eq!(one.pins, ["crates.io:d@1.0.0", "crates.io:p@1.0.0"]);
     // The shortest route to `one` is through its own pin of p, not through d.
-    assert_eq!(one.path, ["t1", "crates.io:p", "crates.io:p@1.0.0", "fx/one/Cargo.lock"]);
+    assert_eq!(
+        one.path,
+        [
+            "t1",
+            "crates.io:p",
+            "crates.io:p@1.0.0",
+            "fx/one/Cargo.lock"
+        ]
+    );
     // env-no-exec runs nothing; env-builds-three builds an unexposed lockfile.
-    assert_eq!(ids(&r.inject.environments), set(&["env-builds-one", "env-holds-start"]));
+    assert_eq!(
+        ids(&r.inject.environments),
+        set(&["env-builds-one", "env-holds-start"])
+    );
     assert_eq!(ids(&r.inject.mirrors), set(&["mirror-one"]));
     // t2 is held where exposed code runs; t1 (the start) is not listed.
     assert_eq!(ids(&r.inject.credentials), set(&["t2"]));
     assert_eq!(
         path_of(&r.inject.credentials, "t2"),
-        ["t1", "crates.io:p", "crates.io:p@1.0.0", "fx/one/Cargo.lock", "env-builds-one", "t2"]
+        [
+            "t1",
+            "crates.io:p",
+            "crates.io:p@1.0.0",
+            "fx/one/Cargo.lock",
+            "env-builds-one",
+            "t2"
+        ]
     );
 }
 
@@ -244,7 +332,15 @@ fn rule6_hops_continue_from_stolen_credentials() {
     assert_eq!(ids(&two.inject.credentials), set(&["t2", "t3"]));
     assert_eq!(
         path_of(&two.inject.packages, "crates.io:q"),
-        ["t1", "crates.io:p", "crates.io:p@1.0.0", "fx/l1/Cargo.lock", "e1", "t2", "crates.io:q"]
+        [
+            "t1",
+            "crates.io:p",
+            "crates.io:p@1.0.0",
+            "fx/l1/Cargo.lock",
+            "e1",
+            "t2",
+            "crates.io:q"
+        ]
     );
     assert_eq!(two.score, 6); // p q, l1 l2, e1 e2
 
@@ -290,11 +386,27 @@ fn rule9_cycles_terminate_and_paths_are_shortest() {
     // not via x3 (three hops longer).
     assert_eq!(
         path_of(&r.inject.packages, "crates.io:target"),
-        ["t", "crates.io:p", "crates.io:x1@1.0.0", "crates.io:x1", "crates.io:target@1.0.0", "crates.io:target"]
+        [
+            "t",
+            "crates.io:p",
+            "crates.io:x1@1.0.0",
+            "crates.io:x1",
+            "crates.io:target@1.0.0",
+            "crates.io:target"
+        ]
     );
     assert_eq!(
         path_of(&r.inject.packages, "crates.io:c"),
-        ["t", "crates.io:p", "crates.io:a@1.0.0", "crates.io:a", "crates.io:b@1.0.0", "crates.io:b", "crates.io:c@1.0.0", "crates.io:c"]
+        [
+            "t",
+            "crates.io:p",
+            "crates.io:a@1.0.0",
+            "crates.io:a",
+            "crates.io:b@1.0.0",
+            "crates.io:b",
+            "crates.io:c@1.0.0",
+            "crates.io:c"
+        ]
     );
     assert_eq!(path_of(&r.inject.packages, "crates.io:far").len(), 10);
 }

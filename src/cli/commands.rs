@@ -59,7 +59,9 @@ fn load(common: &Common) -> Result<Loaded> {
     };
     let mut facts = ingest::load(&inputs)?;
     if let Some(ws) = &common.workspace {
-        facts.lockfiles.push(ingest::workspace::load(ws, &ws.display().to_string())?);
+        facts
+            .lockfiles
+            .push(ingest::workspace::load(ws, &ws.display().to_string())?);
         facts.canonicalise();
     }
     if facts.versions.is_empty() && facts.lockfiles.is_empty() && facts.inventory.is_none() {
@@ -124,6 +126,15 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .tempfile_in(dir)
         .map_err(err)?;
     tmp.write_all(text.as_bytes()).map_err(err)?;
+    // tempfile creates 0600 files; an output file should look like any other new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err)?;
+    }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
@@ -134,7 +145,10 @@ fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
         if let Some(c) = g.credentials().find(|&c| g.credential(c).id == *id) {
             return Ok(Source::Credential(c));
         }
-        let mut known: Vec<&str> = g.credentials().map(|c| g.credential(c).id.as_str()).collect();
+        let mut known: Vec<&str> = g
+            .credentials()
+            .map(|c| g.credential(c).id.as_str())
+            .collect();
         known.sort_unstable();
         let shown: Vec<&str> = known.iter().take(12).copied().collect();
         return Err(Error::Unknown(format!(
@@ -142,7 +156,11 @@ fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
             report::escape::terminal(id),
             known.len(),
             shown.join(", "),
-            if known.len() > shown.len() { ", …" } else { "" }
+            if known.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
         )));
     }
     let id = who.account.as_deref().unwrap_or_default();
@@ -168,7 +186,12 @@ fn headline_path(rep: &ReachReport) -> Option<Vec<String>> {
     let pick = |items: &[report::Item]| {
         items
             .iter()
-            .max_by(|a, b| a.path.len().cmp(&b.path.len()).then_with(|| b.id.cmp(&a.id)))
+            .max_by(|a, b| {
+                a.path
+                    .len()
+                    .cmp(&b.path.len())
+                    .then_with(|| b.id.cmp(&a.id))
+            })
             .map(|i| i.path.clone())
     };
     let far: Vec<report::Item> = s
@@ -192,7 +215,11 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
     };
     let entries = engine::rank(&l.graph, &index, &l.query, subject, true);
     let rep = RankReport::new(&entries, &l.query, a.all_accounts);
-    let format = if demo { Format::Table } else { format_of(&a.common) };
+    let format = if demo {
+        Format::Table
+    } else {
+        format_of(&a.common)
+    };
     let text = match format {
         Format::Json => report::to_json(&rep),
         Format::Table => {
@@ -244,12 +271,25 @@ fn far_paths(g: &Graph, r: &engine::Reach) -> Vec<Vec<(String, &'static str)>> {
     }
     chosen
         .into_iter()
-        .map(|x| x.path.iter().map(|n| (g.display(*n), n.kind().as_str())).collect())
+        .map(|x| {
+            x.path
+                .iter()
+                .map(|n| (g.display(*n), n.kind().as_str()))
+                .collect()
+        })
         .collect()
 }
 
-fn next_commands(g: &Graph, index: &AttackIndex, q: &Query, entries: &[engine::RankEntry]) -> String {
-    let Some(top) = entries.iter().find(|e| e.score > 0 && matches!(e.source, Source::Credential(_))) else {
+fn next_commands(
+    g: &Graph,
+    index: &AttackIndex,
+    q: &Query,
+    entries: &[engine::RankEntry],
+) -> String {
+    let Some(top) = entries
+        .iter()
+        .find(|e| e.score > 0 && matches!(e.source, Source::Credential(_)))
+    else {
         return String::new();
     };
     let r = engine::reach(g, index, top.source, q);
@@ -262,9 +302,13 @@ fn next_commands(g: &Graph, index: &AttackIndex, q: &Query, entries: &[engine::R
         .map(|x| g.display(x.node));
     let id = &top.id;
     let mut s = String::from("\nNext commands to try:\n");
-    s.push_str(&format!("  cargo run --release -- reach --credential {id}\n"));
+    s.push_str(&format!(
+        "  cargo run --release -- reach --credential {id}\n"
+    ));
     if let Some(t) = target {
-        s.push_str(&format!("  cargo run --release -- explain --credential {id} --to {t}\n"));
+        s.push_str(&format!(
+            "  cargo run --release -- explain --credential {id} --to {t}\n"
+        ));
     }
     s.push_str(&format!(
         "  cargo run --release -- reach --credential {id} --format dot | dot -Tsvg > reach.svg\n"
@@ -312,10 +356,18 @@ fn reach(a: &ReachArgs) -> Result<()> {
                 .chain(&f.mirrors)
                 .chain(&f.credentials)
             {
-                paths.push(x.path.iter().map(|n| (l.graph.display(*n), n.kind().as_str())).collect());
+                paths.push(
+                    x.path
+                        .iter()
+                        .map(|n| (l.graph.display(*n), n.kind().as_str()))
+                        .collect(),
+                );
             }
             if paths.is_empty() {
-                paths.push(vec![(rep.credential.clone(), r.source.node().kind().as_str())]);
+                paths.push(vec![(
+                    rep.credential.clone(),
+                    r.source.node().kind().as_str(),
+                )]);
             }
             dot::paths_to_dot(&title, &paths)
         }
@@ -361,11 +413,7 @@ fn explain(a: &ExplainArgs) -> Result<()> {
         (None, Some(p)) => (Some("disrupt"), Some(p)),
         (None, None) => (None, None),
     };
-    let kinds: Vec<&str> = path
-        .iter()
-        .flatten()
-        .map(|n| n.kind().as_str())
-        .collect();
+    let kinds: Vec<&str> = path.iter().flatten().map(|n| n.kind().as_str()).collect();
     let rep = ExplainReport {
         credential: l.graph.display(source.node()),
         to: l.graph.display(target),
@@ -400,7 +448,12 @@ fn export(a: &ExportArgs) -> Result<()> {
             let paths: Vec<Vec<(String, &'static str)>> = g
                 .edges()
                 .into_iter()
-                .map(|(a, b, _)| vec![(g.display(a), a.kind().as_str()), (g.display(b), b.kind().as_str())])
+                .map(|(a, b, _)| {
+                    vec![
+                        (g.display(a), a.kind().as_str()),
+                        (g.display(b), b.kind().as_str()),
+                    ]
+                })
                 .collect();
             dot::paths_to_dot("blastradius graph", &paths)
         }

@@ -17,7 +17,10 @@ use semver::{Comparator, Op, Prerelease, Version, VersionReq};
 /// O(V) matches for V published versions, then a constant number of candidate checks: the
 /// versions admitted by a conjunction of comparators form an interval, so if any unpublished
 /// version above the highest admitted one `m` is admitted, the next version after `m` is.
-pub fn has_headroom<'a>(req: &VersionReq, published_desc: impl IntoIterator<Item = &'a Version>) -> bool {
+pub fn has_headroom<'a>(
+    req: &VersionReq,
+    published_desc: impl IntoIterator<Item = &'a Version>,
+) -> bool {
     match published_desc.into_iter().find(|v| req.matches(v)) {
         Some(m) => candidates_above(m).iter().any(|c| req.matches(c)),
         None => admits_anything(req),
@@ -73,7 +76,10 @@ mod tests {
 
     fn check(req: &str, published: &[&str]) -> bool {
         let req = VersionReq::parse(req).unwrap();
-        let mut vs: Vec<Version> = published.iter().map(|v| Version::parse(v).unwrap()).collect();
+        let mut vs: Vec<Version> = published
+            .iter()
+            .map(|v| Version::parse(v).unwrap())
+            .collect();
         vs.sort();
         vs.reverse();
         has_headroom(&req, &vs)

@@ -60,8 +60,9 @@ impl AttackIndex {
             .map(|&(p, req)| match &graph.req(req).parsed {
                 Some(parsed) => {
                     let versions = graph.versions_of(p).rev();
-                    let sv: Vec<&semver::Version> =
-                        versions.filter_map(|v| graph.version(v).semver.as_ref()).collect();
+                    let sv: Vec<&semver::Version> = versions
+                        .filter_map(|v| graph.version(v).semver.as_ref())
+                        .collect();
                     has_headroom(parsed, sv)
                 }
                 // An unparsable requirement is treated as open: over-reporting is safer than a
@@ -120,11 +121,14 @@ pub fn considered_versions(graph: &Graph, mode: VersionsMode) -> Vec<VersionId> 
         match mode {
             VersionsMode::All => out.extend(live),
             VersionsMode::Latest => {
-                let release = live
-                    .clone()
-                    .filter(|&v| graph.version(v).semver.as_ref().is_some_and(|s| s.pre.is_empty()))
-                    .last();
-                if let Some(v) = release.or_else(|| live.last()) {
+                let release = live.clone().rev().find(|&v| {
+                    graph
+                        .version(v)
+                        .semver
+                        .as_ref()
+                        .is_some_and(|s| s.pre.is_empty())
+                });
+                if let Some(v) = release.or_else(|| live.clone().next_back()) {
                     out.push(v);
                 }
             }

@@ -90,7 +90,15 @@ impl Scratch {
 }
 
 /// Counts what one source reaches in one mode.
-fn count(g: &Graph, idx: &AttackIndex, st: &States, sc: &mut Scratch, source: Source, q: &Query, mode: Mode) -> Counts {
+fn count(
+    g: &Graph,
+    idx: &AttackIndex,
+    st: &States,
+    sc: &mut Scratch,
+    source: Source,
+    q: &Query,
+    mode: Mode,
+) -> Counts {
     sc.next_epoch();
     let epoch = sc.epoch;
     let start = match source {
@@ -102,7 +110,11 @@ fn count(g: &Graph, idx: &AttackIndex, st: &States, sc: &mut Scratch, source: So
     }
     let mut counts = Counts::default();
     let mut layer_sources = vec![source];
-    let hops = if mode == Mode::Inject { q.hops.max(1) } else { 1 };
+    let hops = if mode == Mode::Inject {
+        q.hops.max(1)
+    } else {
+        1
+    };
     for _ in 0..hops {
         if layer_sources.is_empty() {
             break;
@@ -164,7 +176,13 @@ fn count(g: &Graph, idx: &AttackIndex, st: &States, sc: &mut Scratch, source: So
 /// # Complexity
 /// O(S · (N + E)) for S sources over the states and steps each reaches; memory O(N) per
 /// thread.
-pub fn rank(graph: &Graph, index: &AttackIndex, query: &Query, subject: RankSubject, parallel: bool) -> Vec<RankEntry> {
+pub fn rank(
+    graph: &Graph,
+    index: &AttackIndex,
+    query: &Query,
+    subject: RankSubject,
+    parallel: bool,
+) -> Vec<RankEntry> {
     let st = States::new(graph);
     let sources: Vec<Source> = match subject {
         RankSubject::Credentials => graph.credentials().map(Source::Credential).collect(),
@@ -173,7 +191,10 @@ pub fn rank(graph: &Graph, index: &AttackIndex, query: &Query, subject: RankSubj
     let one = |sc: &mut Scratch, src: &Source| {
         let inject = count(graph, index, &st, sc, *src, query, Mode::Inject);
         let disrupt = count(graph, index, &st, sc, *src, query, Mode::Disrupt);
-        let publishable = seeds(graph, *src, query.at).iter().filter(|s| s.1.publish).count();
+        let publishable = seeds(graph, *src, query.at)
+            .iter()
+            .filter(|s| s.1.publish)
+            .count();
         let id = graph.display(src.node());
         RankEntry {
             source: *src,
@@ -199,7 +220,12 @@ pub fn rank(graph: &Graph, index: &AttackIndex, query: &Query, subject: RankSubj
 }
 
 /// The reach counts of one credential, as `rank` computes them (for cross-checks).
-pub fn counts_of(graph: &Graph, index: &AttackIndex, query: &Query, c: CredentialId) -> (Counts, Counts) {
+pub fn counts_of(
+    graph: &Graph,
+    index: &AttackIndex,
+    query: &Query,
+    c: CredentialId,
+) -> (Counts, Counts) {
     let st = States::new(graph);
     let mut sc = Scratch::new(&st);
     let src = Source::Credential(c);

@@ -14,7 +14,9 @@ use std::collections::BinaryHeap;
 use super::index::AttackIndex;
 use super::rights::seeds;
 use super::{Query, Source};
-use crate::graph::{CredentialId, EnvironmentId, Graph, LockfileId, MirrorId, NodeRef, PackageId, VersionId};
+use crate::graph::{
+    CredentialId, EnvironmentId, Graph, LockfileId, MirrorId, NodeRef, PackageId, VersionId,
+};
 
 /// One reached node with its witness path (from the source to the node, both included).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,13 +194,11 @@ pub(crate) fn for_each_step(
         for &m in g.mirrors_of(l) {
             f(st.mirror(m), 1, None, false);
         }
-    } else if s < two_p + st.l + st.e {
-        if mode == Mode::Inject {
-            let e = EnvironmentId(s - two_p - st.l);
-            for &c in g.held_by(e) {
-                if Some(c) != start {
-                    f(st.cred(c), 1, None, false);
-                }
+    } else if s < two_p + st.l + st.e && mode == Mode::Inject {
+        let e = EnvironmentId(s - two_p - st.l);
+        for &c in g.held_by(e) {
+            if Some(c) != start {
+                f(st.cred(c), 1, None, false);
             }
         }
     }
@@ -249,7 +249,13 @@ pub fn reach(graph: &Graph, index: &AttackIndex, source: Source, query: &Query) 
     let seeds = seeds(graph, source, query.at);
     let publishable: Vec<PackageId> = seeds.iter().filter(|s| s.1.publish).map(|s| s.0).collect();
     let inject = search(graph, index, source, query, Mode::Inject);
-    let disrupt = search(graph, index, source, &Query { hops: 1, ..*query }, Mode::Disrupt);
+    let disrupt = search(
+        graph,
+        index,
+        source,
+        &Query { hops: 1, ..*query },
+        Mode::Disrupt,
+    );
     Reach {
         source,
         publishable,
@@ -309,15 +315,23 @@ fn search(graph: &Graph, index: &AttackIndex, source: Source, query: &Query, mod
             if d > layer.dist[s as usize] {
                 continue;
             }
-            for_each_step(graph, index, &st, mode, start_cred, s, |t, w, via, optional| {
-                let nd = d + w;
-                if nd < layer.dist[t as usize] && !layer.is_source[t as usize] {
-                    layer.dist[t as usize] = nd;
-                    layer.parent[t as usize] = (s, via.map_or(NONE, |v| v.0), optional);
-                    heap.push(Reverse((nd, seq, t)));
-                    seq += 1;
-                }
-            });
+            for_each_step(
+                graph,
+                index,
+                &st,
+                mode,
+                start_cred,
+                s,
+                |t, w, via, optional| {
+                    let nd = d + w;
+                    if nd < layer.dist[t as usize] && !layer.is_source[t as usize] {
+                        layer.dist[t as usize] = nd;
+                        layer.parent[t as usize] = (s, via.map_or(NONE, |v| v.0), optional);
+                        heap.push(Reverse((nd, seq, t)));
+                        seq += 1;
+                    }
+                },
+            );
         }
         // Credentials stolen in this layer start the next one.
         let cred_base = st.cred(CredentialId(0));

@@ -19,7 +19,15 @@ pub fn seeds(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<(Package
         Source::Account(a) => graph
             .owned_by(a)
             .iter()
-            .map(|&p| (p, Rights { publish: true, yank: true }))
+            .map(|&p| {
+                (
+                    p,
+                    Rights {
+                        publish: true,
+                        yank: true,
+                    },
+                )
+            })
             .collect(),
     }
 }
@@ -54,9 +62,9 @@ pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&
             if account.mfa == Some(false) {
                 out.push("account-without-mfa");
             }
-            let stored = graph
-                .environments()
-                .any(|e| !graph.environment(e).executes.is_empty() && graph.held_by(e).contains(&c));
+            let stored = graph.environments().any(|e| {
+                !graph.environment(e).executes.is_empty() && graph.held_by(e).contains(&c)
+            });
             if stored {
                 out.push("stored-where-dependencies-run");
             }

@@ -75,14 +75,16 @@ impl Graph {
             for e in l.packages.iter().filter(|p| p.registry) {
                 let p = pid(l.ecosystem, &e.name);
                 let key = VersionKey::new(&e.version);
-                ver_map.entry((p, key.clone())).or_insert_with(|| VersionNode {
-                    package: p,
-                    version: e.version.clone(),
-                    semver: key.semver.clone(),
-                    yanked: false,
-                    published: None,
-                    has_metadata: false,
-                });
+                ver_map
+                    .entry((p, key.clone()))
+                    .or_insert_with(|| VersionNode {
+                        package: p,
+                        version: e.version.clone(),
+                        semver: key.semver.clone(),
+                        yanked: false,
+                        published: None,
+                        has_metadata: false,
+                    });
             }
         }
         let mut version_ranges = vec![0u32..0u32; packages.len()];
@@ -107,13 +109,16 @@ impl Graph {
         let mut acct_list: Vec<AccountNode> = Vec::new();
         let mut acct_owns: Vec<Vec<PackageId>> = Vec::new();
         let mut acct_key: FxHashMap<(Ecosystem, String), usize> = FxHashMap::default();
-        let mut add_account = |node: AccountNode, list: &mut Vec<AccountNode>, owns: &mut Vec<Vec<PackageId>>| {
-            *acct_key.entry((node.ecosystem, node.id.clone())).or_insert_with(|| {
-                list.push(node);
-                owns.push(Vec::new());
-                list.len() - 1
-            })
-        };
+        let mut add_account =
+            |node: AccountNode, list: &mut Vec<AccountNode>, owns: &mut Vec<Vec<PackageId>>| {
+                *acct_key
+                    .entry((node.ecosystem, node.id.clone()))
+                    .or_insert_with(|| {
+                        list.push(node);
+                        owns.push(Vec::new());
+                        list.len() - 1
+                    })
+            };
         let mut inv_accounts: Vec<_> = inv.map(|i| i.accounts.iter().collect()).unwrap_or_default();
         inv_accounts.sort_by(|a, b| (a.ecosystem, &a.id).cmp(&(b.ecosystem, &b.id)));
         for a in inv_accounts {
@@ -129,7 +134,9 @@ impl Graph {
                 &mut acct_owns,
             );
             for (pi, p) in packages.iter().enumerate() {
-                if p.ecosystem == a.ecosystem && a.owns.iter().any(|pat| pattern::matches(pat, &p.name)) {
+                if p.ecosystem == a.ecosystem
+                    && a.owns.iter().any(|pat| pattern::matches(pat, &p.name))
+                {
                     acct_owns[i].push(PackageId::from_index(pi));
                 }
             }
@@ -172,9 +179,15 @@ impl Graph {
         }
         // Sorted by id (ecosystem breaks ties) so output order never depends on input order.
         let mut order: Vec<usize> = (0..acct_list.len()).collect();
-        order.sort_by(|&a, &b| (&acct_list[a].id, acct_list[a].ecosystem).cmp(&(&acct_list[b].id, acct_list[b].ecosystem)));
+        order.sort_by(|&a, &b| {
+            (&acct_list[a].id, acct_list[a].ecosystem)
+                .cmp(&(&acct_list[b].id, acct_list[b].ecosystem))
+        });
         let accounts: Vec<AccountNode> = order.iter().map(|&i| acct_list[i].clone()).collect();
-        let mut owns_lists: Vec<Vec<PackageId>> = order.iter().map(|&i| std::mem::take(&mut acct_owns[i])).collect();
+        let mut owns_lists: Vec<Vec<PackageId>> = order
+            .iter()
+            .map(|&i| std::mem::take(&mut acct_owns[i]))
+            .collect();
         for l in &mut owns_lists {
             l.sort_unstable();
             l.dedup();
@@ -186,7 +199,9 @@ impl Graph {
             .collect();
 
         // Credentials: the inventory's, or one per account acting with all its rights.
-        let inv_creds: Vec<_> = inv.map(|i| i.credentials.iter().collect()).unwrap_or_default();
+        let inv_creds: Vec<_> = inv
+            .map(|i| i.credentials.iter().collect())
+            .unwrap_or_default();
         let inventory_credentials = !inv_creds.is_empty();
         let mut credentials: Vec<CredentialNode> = Vec::new();
         let mut cred_rights: Vec<Rights> = Vec::new();
@@ -218,7 +233,10 @@ impl Graph {
                     packages: None,
                     expires: None,
                 });
-                cred_rights.push(Rights { publish: true, yank: true });
+                cred_rights.push(Rights {
+                    publish: true,
+                    yank: true,
+                });
             }
         }
 
@@ -262,7 +280,9 @@ impl Graph {
                 interval: m.interval,
             })
             .collect();
-        let mut envs_src: Vec<_> = inv.map(|i| i.environments.iter().collect()).unwrap_or_default();
+        let mut envs_src: Vec<_> = inv
+            .map(|i| i.environments.iter().collect())
+            .unwrap_or_default();
         envs_src.sort_by(|a, b| a.id.cmp(&b.id));
         let environments: Vec<EnvironmentNode> = envs_src
             .iter()
@@ -365,8 +385,16 @@ impl Graph {
         let mut account_credentials: Vec<Vec<CredentialId>> = vec![Vec::new(); accounts.len()];
         for (ci, c) in credentials.iter().enumerate() {
             let cid = CredentialId::from_index(ci);
-            g.add_edge(ix(NodeRef::Credential(cid)), ix(NodeRef::Account(c.account)), Edge::ActsFor);
-            g.add_edge(ix(NodeRef::Account(c.account)), ix(NodeRef::Credential(cid)), Edge::Mints);
+            g.add_edge(
+                ix(NodeRef::Credential(cid)),
+                ix(NodeRef::Account(c.account)),
+                Edge::ActsFor,
+            );
+            g.add_edge(
+                ix(NodeRef::Account(c.account)),
+                ix(NodeRef::Credential(cid)),
+                Edge::Mints,
+            );
             account_credentials[c.account.index()].push(cid);
             let rights = cred_rights[ci];
             if !rights.publish && !rights.yank {
@@ -380,13 +408,21 @@ impl Graph {
                 };
                 if allowed && packages[p.index()].ecosystem == c.ecosystem {
                     may_publish[ci].push((p, rights));
-                    g.add_edge(ix(NodeRef::Credential(cid)), ix(NodeRef::Package(p)), Edge::MayPublish(rights));
+                    g.add_edge(
+                        ix(NodeRef::Credential(cid)),
+                        ix(NodeRef::Package(p)),
+                        Edge::MayPublish(rights),
+                    );
                 }
             }
         }
         for (ai, list) in owns_lists.iter().enumerate() {
             for &p in list {
-                g.add_edge(ix(NodeRef::Account(AccountId::from_index(ai))), ix(NodeRef::Package(p)), Edge::Owns);
+                g.add_edge(
+                    ix(NodeRef::Account(AccountId::from_index(ai))),
+                    ix(NodeRef::Package(p)),
+                    Edge::Owns,
+                );
             }
         }
         for (pi, r) in version_ranges.iter().enumerate() {
@@ -407,13 +443,18 @@ impl Graph {
                 );
             }
         }
-        let mut package_pins: Vec<Vec<(LockfileId, VersionId, u32)>> = vec![Vec::new(); packages.len()];
+        let mut package_pins: Vec<Vec<(LockfileId, VersionId, u32)>> =
+            vec![Vec::new(); packages.len()];
         for (li, l) in lockfiles.iter().enumerate() {
             let lid = LockfileId::from_index(li);
             for (ei, e) in l.entries.iter().enumerate() {
                 if let Some(v) = e.node {
                     package_pins[versions[v.index()].package.index()].push((lid, v, ei as u32));
-                    g.add_edge(ix(NodeRef::Lockfile(lid)), ix(NodeRef::Version(v)), Edge::Pins(ei as u32));
+                    g.add_edge(
+                        ix(NodeRef::Lockfile(lid)),
+                        ix(NodeRef::Version(v)),
+                        Edge::Pins(ei as u32),
+                    );
                 }
             }
         }
@@ -437,7 +478,11 @@ impl Graph {
                         let lid = LockfileId::from_index(li);
                         lockfile_mirrors[li].push(mid);
                         mirror_lockfiles[mi].push(lid);
-                        g.add_edge(ix(NodeRef::Lockfile(lid)), ix(NodeRef::Mirror(mid)), Edge::ServedBy);
+                        g.add_edge(
+                            ix(NodeRef::Lockfile(lid)),
+                            ix(NodeRef::Mirror(mid)),
+                            Edge::ServedBy,
+                        );
                     }
                 }
                 let mut copied: BTreeSet<VersionId> = BTreeSet::new();
@@ -445,7 +490,11 @@ impl Graph {
                     copied.extend(lockfiles[lid.index()].entries.iter().filter_map(|e| e.node));
                 }
                 for v in copied {
-                    g.add_edge(ix(NodeRef::Mirror(mid)), ix(NodeRef::Version(v)), Edge::Copies);
+                    g.add_edge(
+                        ix(NodeRef::Mirror(mid)),
+                        ix(NodeRef::Version(v)),
+                        Edge::Copies,
+                    );
                 }
             }
         }
@@ -456,7 +505,8 @@ impl Graph {
             .collect();
         let mut lockfile_environments: Vec<Vec<EnvironmentId>> = vec![Vec::new(); lockfiles.len()];
         let mut environment_lockfiles: Vec<Vec<LockfileId>> = Vec::with_capacity(envs_src.len());
-        let mut environment_credentials: Vec<Vec<CredentialId>> = Vec::with_capacity(envs_src.len());
+        let mut environment_credentials: Vec<Vec<CredentialId>> =
+            Vec::with_capacity(envs_src.len());
         for (ei, e) in envs_src.iter().enumerate() {
             let eid = EnvironmentId::from_index(ei);
             let mut ls: Vec<LockfileId> = e
@@ -468,7 +518,11 @@ impl Graph {
             ls.dedup();
             for &l in &ls {
                 lockfile_environments[l.index()].push(eid);
-                g.add_edge(ix(NodeRef::Environment(eid)), ix(NodeRef::Lockfile(l)), Edge::Installs);
+                g.add_edge(
+                    ix(NodeRef::Environment(eid)),
+                    ix(NodeRef::Lockfile(l)),
+                    Edge::Installs,
+                );
             }
             let mut cs: Vec<CredentialId> = e
                 .credentials
@@ -478,7 +532,11 @@ impl Graph {
             cs.sort_unstable();
             cs.dedup();
             for &c in &cs {
-                g.add_edge(ix(NodeRef::Environment(eid)), ix(NodeRef::Credential(c)), Edge::Holds);
+                g.add_edge(
+                    ix(NodeRef::Environment(eid)),
+                    ix(NodeRef::Credential(c)),
+                    Edge::Holds,
+                );
             }
             environment_lockfiles.push(ls);
             environment_credentials.push(cs);

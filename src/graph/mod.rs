@@ -370,7 +370,10 @@ impl Graph {
     }
 
     /// A package's versions, lowest first (Cargo's version order).
-    pub fn versions_of(&self, p: PackageId) -> impl DoubleEndedIterator<Item = VersionId> + ExactSizeIterator + Clone {
+    pub fn versions_of(
+        &self,
+        p: PackageId,
+    ) -> impl DoubleEndedIterator<Item = VersionId> + ExactSizeIterator + Clone {
         let r = self.version_ranges[p.index()].clone();
         (r.start as usize..r.end as usize).map(VersionId::from_index)
     }
@@ -456,8 +459,16 @@ impl Graph {
     pub fn find(&self, id: &str) -> Vec<NodeRef> {
         let mut out = Vec::new();
         let eq = |s: &str| s == id;
-        out.extend(self.credentials().filter(|&c| eq(&self.credential(c).id)).map(NodeRef::Credential));
-        out.extend(self.accounts().filter(|&a| eq(&self.account(a).id)).map(NodeRef::Account));
+        out.extend(
+            self.credentials()
+                .filter(|&c| eq(&self.credential(c).id))
+                .map(NodeRef::Credential),
+        );
+        out.extend(
+            self.accounts()
+                .filter(|&a| eq(&self.account(a).id))
+                .map(NodeRef::Account),
+        );
         if let Some((eco, rest)) = id.split_once(':') {
             if let Some(eco) = Ecosystem::parse(eco) {
                 match rest.split_once('@') {
@@ -474,15 +485,27 @@ impl Graph {
                 }
             }
         }
-        out.extend(self.lockfiles().filter(|&l| eq(&self.lockfile(l).id)).map(NodeRef::Lockfile));
+        out.extend(
+            self.lockfiles()
+                .filter(|&l| eq(&self.lockfile(l).id))
+                .map(NodeRef::Lockfile),
+        );
         out.extend(
             (0..self.builds.len())
                 .map(BuildId::from_index)
                 .filter(|&b| eq(&self.build_node(b).id))
                 .map(NodeRef::Build),
         );
-        out.extend(self.mirrors().filter(|&m| eq(&self.mirror(m).id)).map(NodeRef::Mirror));
-        out.extend(self.environments().filter(|&e| eq(&self.environment(e).id)).map(NodeRef::Environment));
+        out.extend(
+            self.mirrors()
+                .filter(|&m| eq(&self.mirror(m).id))
+                .map(NodeRef::Mirror),
+        );
+        out.extend(
+            self.environments()
+                .filter(|&e| eq(&self.environment(e).id))
+                .map(NodeRef::Environment),
+        );
         out
     }
 
@@ -518,7 +541,10 @@ impl Graph {
             for i in self.kind_range(kind) {
                 let n = self.g[NodeIndex::new(i)];
                 if n.kind() != kind {
-                    return Err(format!("node {i} is a {:?} inside the {kind:?} range", n.kind()));
+                    return Err(format!(
+                        "node {i} is a {:?} inside the {kind:?} range",
+                        n.kind()
+                    ));
                 }
             }
         }

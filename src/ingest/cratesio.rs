@@ -61,12 +61,22 @@ pub fn parse_index(path: &Path, text: &str) -> Result<Vec<VersionFact>> {
                 path,
                 line_no,
                 Some(e.column()),
-                format!("invalid crates.io index line: {e}"),
+                format!("invalid crates.io index line: {}", serde_message(&e)),
             )
         })?;
         out.push(convert(path, line_no, raw)?);
     }
     Ok(out)
+}
+
+/// serde_json's message without its own " at line L column C" (the line is the file's line,
+/// reported in front; serde's is always 1 since each line is parsed alone).
+fn serde_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
 }
 
 fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
@@ -88,7 +98,10 @@ fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
                 path,
                 line_no,
                 None,
-                format!("crate {} {}: expected an RFC 3339 \"pubtime\", found {t:?}: {e}", raw.name, raw.vers),
+                format!(
+                    "crate {} {}: expected an RFC 3339 \"pubtime\", found {t:?}: {e}",
+                    raw.name, raw.vers
+                ),
             )
         })?),
     };
@@ -166,7 +179,9 @@ mod tests {
     #[test]
     fn bad_line_names_file_and_line() {
         let text = "{\"name\":\"a\",\"vers\":\"1.0.0\",\"deps\":[]}\n{\"name\":\"a\",\"vers\":\n";
-        let err = parse_index(Path::new("idx/a"), text).unwrap_err().to_string();
+        let err = parse_index(Path::new("idx/a"), text)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("idx/a:2:"), "{err}");
     }
 

@@ -42,7 +42,13 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
         if meta.is_dir() {
             walk(&input.path, &input.display, &mut facts, &mut seen_files)?;
         } else {
-            load_file(&input.path, &input.display, true, &mut facts, &mut seen_files)?;
+            load_file(
+                &input.path,
+                &input.display,
+                true,
+                &mut facts,
+                &mut seen_files,
+            )?;
         }
     }
     // Lockfiles the inventory names are inputs too, even when not passed on the command line.
@@ -123,7 +129,11 @@ fn classify(name: &str, text: &str) -> Kind {
     if cratesio::looks_like_index(text) {
         return Kind::Index;
     }
-    if name.ends_with(".lock") && text.contains("[[package]]") && !text.contains("python-versions") && !text.contains("requires-python") {
+    if name.ends_with(".lock")
+        && text.contains("[[package]]")
+        && !text.contains("python-versions")
+        && !text.contains("requires-python")
+    {
         return Kind::CargoLock;
     }
     let Ok(table) = text.parse::<toml::Table>() else {
@@ -134,7 +144,9 @@ fn classify(name: &str, text: &str) -> Kind {
     }
     match table.get("package") {
         Some(toml::Value::Array(pkgs))
-            if pkgs.iter().all(|p| p.get("name").is_some() && p.get("version").is_some())
+            if pkgs
+                .iter()
+                .all(|p| p.get("name").is_some() && p.get("version").is_some())
                 && !pkgs.is_empty() =>
         {
             Kind::CargoLock
@@ -244,7 +256,10 @@ mod tests {
 
     #[test]
     fn joins() {
-        assert_eq!(display_join(Path::new("data"), "services/a/../b/Cargo.lock"), "data/services/b/Cargo.lock");
+        assert_eq!(
+            display_join(Path::new("data"), "services/a/../b/Cargo.lock"),
+            "data/services/b/Cargo.lock"
+        );
         assert_eq!(display_join(Path::new(""), "./x"), "x");
         assert_eq!(display_join(Path::new("/t"), "x"), "/t/x");
         assert_eq!(display_join(Path::new(".."), "x"), "../x");

@@ -235,8 +235,8 @@ pub fn looks_like_inventory(table: &toml::Table) -> bool {
 /// Parses and validates an inventory. `shown` is the path as given; `canonical` the file on
 /// disk, used to resolve the paths it names.
 pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
-    let raw: RawInventory = toml::from_str(text)
-        .map_err(|e| super::lockfile::cargo::toml_error(shown, text, &e))?;
+    let raw: RawInventory =
+        toml::from_str(text).map_err(|e| super::lockfile::cargo::toml_error(shown, text, &e))?;
     let at = |span: std::ops::Range<usize>, msg: String| {
         let (line, col) = line_col(text, span.start);
         Error::parse_at(shown, line, Some(col), msg)
@@ -245,7 +245,10 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
         Ecosystem::parse(s.get_ref()).ok_or_else(|| {
             at(
                 s.span(),
-                format!("expected ecosystem crates.io, npm or pypi, found {:?}", s.get_ref()),
+                format!(
+                    "expected ecosystem crates.io, npm or pypi, found {:?}",
+                    s.get_ref()
+                ),
             )
         })
     };
@@ -258,7 +261,10 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
             return Err(at(id.span(), format!("{kind} id is empty")));
         }
         if !seen.insert((kind.to_owned(), id.get_ref().clone())) {
-            return Err(at(id.span(), format!("duplicate {kind} id {:?}", id.get_ref())));
+            return Err(at(
+                id.span(),
+                format!("duplicate {kind} id {:?}", id.get_ref()),
+            ));
         }
         Ok(())
     };
@@ -324,11 +330,18 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
             ));
         }
         let scopes: Vec<Spanned<String>> = c.scopes.clone().unwrap_or_default();
-        let rights = rights_of(ecosystem, c.scopes.is_none(), &scopes).map_err(|(span, msg)| at(span, msg))?;
+        let rights = rights_of(ecosystem, c.scopes.is_none(), &scopes)
+            .map_err(|(span, msg)| at(span, msg))?;
         let expires = match &c.expires {
             None => None,
             Some(s) => Some(s.get_ref().parse::<jiff::Timestamp>().map_err(|e| {
-                at(s.span(), format!("expected an RFC 3339 time in \"expires\", found {:?}: {e}", s.get_ref()))
+                at(
+                    s.span(),
+                    format!(
+                        "expected an RFC 3339 time in \"expires\", found {:?}: {e}",
+                        s.get_ref()
+                    ),
+                )
             })?),
         };
         credentials.push(Credential {
@@ -384,7 +397,10 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
                     if !EXECUTES.contains(&x.get_ref().as_str()) {
                         return Err(at(
                             x.span(),
-                            format!("expected executes entries from {EXECUTES:?}, found {:?}", x.get_ref()),
+                            format!(
+                                "expected executes entries from {EXECUTES:?}, found {:?}",
+                                x.get_ref()
+                            ),
                         ));
                     }
                 }
@@ -405,13 +421,25 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
         let mut syncs = Vec::new();
         for s in &m.syncs {
             syncs.push(s.get_ref().parse::<jiff::Timestamp>().map_err(|e| {
-                at(s.span(), format!("expected an RFC 3339 time in \"syncs\", found {:?}: {e}", s.get_ref()))
+                at(
+                    s.span(),
+                    format!(
+                        "expected an RFC 3339 time in \"syncs\", found {:?}: {e}",
+                        s.get_ref()
+                    ),
+                )
             })?);
         }
         let interval = match &m.interval {
             None => None,
             Some(s) => Some(parse_interval(s.get_ref()).ok_or_else(|| {
-                at(s.span(), format!("expected an interval such as \"6h\", \"30m\" or \"1d\", found {:?}", s.get_ref()))
+                at(
+                    s.span(),
+                    format!(
+                        "expected an interval such as \"6h\", \"30m\" or \"1d\", found {:?}",
+                        s.get_ref()
+                    ),
+                )
             })?),
         };
         syncs.sort();
@@ -506,7 +534,11 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<Inventory> {
-        parse(Path::new("inv.toml"), Path::new("/nonexistent/inv.toml"), text)
+        parse(
+            Path::new("inv.toml"),
+            Path::new("/nonexistent/inv.toml"),
+            text,
+        )
     }
 
     const BASE: &str = r#"
@@ -526,12 +558,20 @@ scopes = ["publish-update"]
     #[test]
     fn valid() {
         let inv = parse_str(BASE).unwrap();
-        assert_eq!(inv.credentials[0].rights, Rights { publish: true, yank: false });
+        assert_eq!(
+            inv.credentials[0].rights,
+            Rights {
+                publish: true,
+                yank: false
+            }
+        );
     }
 
     #[test]
     fn unknown_key_names_line() {
-        let text = BASE.replace("mfa_", "").replace("owns = [\"acme-*\"]", "owns = [\"acme-*\"]\nowner = 1");
+        let text = BASE
+            .replace("mfa_", "")
+            .replace("owns = [\"acme-*\"]", "owns = [\"acme-*\"]\nowner = 1");
         let e = parse_str(&text).unwrap_err().to_string();
         assert!(e.starts_with("inv.toml:6:"), "{e}");
         assert!(e.contains("owner"), "{e}");
@@ -541,41 +581,64 @@ scopes = ["publish-update"]
     fn unknown_account_names_line() {
         let text = BASE.replace("account = \"bot\"", "account = \"nobody\"");
         let e = parse_str(&text).unwrap_err().to_string();
-        assert!(e.starts_with("inv.toml:12:"), "{e}");
+        assert!(e.starts_with("inv.toml:11:"), "{e}");
         assert!(e.contains("unknown account \"nobody\""), "{e}");
     }
 
     #[test]
     fn unknown_credential_in_environment() {
-        let text = format!("{BASE}\n[[environment]]\nid = \"ci\"\ncredentials = [\"tok\", \"ghost\"]\n");
+        let text =
+            format!("{BASE}\n[[environment]]\nid = \"ci\"\ncredentials = [\"tok\", \"ghost\"]\n");
         let e = parse_str(&text).unwrap_err().to_string();
-        assert!(e.starts_with("inv.toml:18:"), "{e}");
+        assert!(e.starts_with("inv.toml:16:"), "{e}");
         assert!(e.contains("unknown credential \"ghost\""), "{e}");
     }
 
     #[test]
     fn missing_lockfile_in_environment() {
-        let text = format!("{BASE}\n[[environment]]\nid = \"ci\"\nlockfiles = [\"nope/Cargo.lock\"]\n");
+        let text =
+            format!("{BASE}\n[[environment]]\nid = \"ci\"\nlockfiles = [\"nope/Cargo.lock\"]\n");
         let e = parse_str(&text).unwrap_err().to_string();
-        assert!(e.starts_with("inv.toml:18:"), "{e}");
+        assert!(e.starts_with("inv.toml:16:"), "{e}");
         assert!(e.contains("nope/Cargo.lock"), "{e}");
     }
 
     #[test]
     fn scopes() {
         let text = BASE.replace("[\"publish-update\"]", "[\"yank\"]");
-        assert_eq!(parse_str(&text).unwrap().credentials[0].rights, Rights { publish: false, yank: true });
+        assert_eq!(
+            parse_str(&text).unwrap().credentials[0].rights,
+            Rights {
+                publish: false,
+                yank: true
+            }
+        );
         let text = BASE.replace("[\"publish-update\"]", "[\"change-owners\"]");
-        assert_eq!(parse_str(&text).unwrap().credentials[0].rights, Rights { publish: true, yank: true });
+        assert_eq!(
+            parse_str(&text).unwrap().credentials[0].rights,
+            Rights {
+                publish: true,
+                yank: true
+            }
+        );
         let text = BASE.replace("[\"publish-update\"]", "[\"publish-new\"]");
-        assert_eq!(parse_str(&text).unwrap().credentials[0].rights, Rights::default());
+        assert_eq!(
+            parse_str(&text).unwrap().credentials[0].rights,
+            Rights::default()
+        );
         let text = BASE.replace("[\"publish-update\"]", "[\"publish\"]");
-        assert!(parse_str(&text).unwrap_err().to_string().contains("expected a crates.io scope"));
+        assert!(parse_str(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("expected a crates.io scope"));
     }
 
     #[test]
     fn intervals() {
-        assert_eq!(parse_interval("6h"), Some(jiff::SignedDuration::from_hours(6)));
+        assert_eq!(
+            parse_interval("6h"),
+            Some(jiff::SignedDuration::from_hours(6))
+        );
         assert_eq!(parse_interval("0h"), None);
         assert_eq!(parse_interval("h"), None);
         assert_eq!(parse_interval("5x"), None);

@@ -102,7 +102,11 @@ winapi = "0.3"
 "#;
         let m = parse("svc/Cargo.toml", text).unwrap();
         assert_eq!(m.name.as_deref(), Some("svc"));
-        let names: Vec<_> = m.deps.iter().map(|d| (d.package.as_str(), d.kind)).collect();
+        let names: Vec<_> = m
+            .deps
+            .iter()
+            .map(|d| (d.package.as_str(), d.kind))
+            .collect();
         assert!(names.contains(&("acme-core", DepKind::Normal)));
         assert!(names.contains(&("cc", DepKind::Build)));
         assert!(names.contains(&("proptest", DepKind::Dev)));

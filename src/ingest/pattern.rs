@@ -27,8 +27,14 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 /// Matches a `/`-separated path: `*` stays inside one component, a `**` component matches any
 /// number of components.
 pub fn matches_path(pattern: &str, path: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
-    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let pat: Vec<&str> = pattern
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let comps: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     // Dynamic programming over (pattern component, path component): O(|pat| * |comps|).
     let (n, m) = (pat.len(), comps.len());
     let mut ok = vec![vec![false; m + 1]; n + 1];
@@ -67,8 +73,14 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert!(matches_path("services/*/Cargo.lock", "services/api/Cargo.lock"));
-        assert!(!matches_path("services/*/Cargo.lock", "services/a/b/Cargo.lock"));
+        assert!(matches_path(
+            "services/*/Cargo.lock",
+            "services/api/Cargo.lock"
+        ));
+        assert!(!matches_path(
+            "services/*/Cargo.lock",
+            "services/a/b/Cargo.lock"
+        ));
         assert!(matches_path("**/Cargo.lock", "a/b/c/Cargo.lock"));
         assert!(matches_path("**/Cargo.lock", "Cargo.lock"));
         assert!(matches_path("./x/Cargo.lock", "x/Cargo.lock"));

@@ -30,8 +30,14 @@ pub fn load(dir: &Path, display: &str) -> Result<LockfileFact> {
         meta.packages.iter().map(|p| (&p.id, p)).collect();
     let mut packages = vec![None; ids.len()];
     for node in &resolve.nodes {
-        let Some(p) = by_id.get(&node.id) else { continue };
-        let mut deps: Vec<usize> = node.deps.iter().filter_map(|d| pos.get(&d.pkg).copied()).collect();
+        let Some(p) = by_id.get(&node.id) else {
+            continue;
+        };
+        let mut deps: Vec<usize> = node
+            .deps
+            .iter()
+            .filter_map(|d| pos.get(&d.pkg).copied())
+            .collect();
         deps.sort_unstable();
         deps.dedup();
         packages[pos[&node.id]] = Some(LockedPackage {

@@ -2,7 +2,7 @@
 //! with dot-writer into memory (it unwraps every write), labels escaped here because it
 //! escapes nothing; node ids are generated (`n0`, `n1`, …), never registry names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use dot_writer::{Attributes, DotWriter};
 
@@ -28,13 +28,14 @@ pub fn style(kind: &str) -> (&'static str, &'static str) {
 /// bytes.
 pub fn paths_to_dot(title: &str, paths: &[Vec<(String, &'static str)>]) -> String {
     let mut nodes: BTreeMap<&str, &'static str> = BTreeMap::new();
-    let mut edges: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut edges: BTreeMap<(&str, &str), &'static str> = BTreeMap::new();
     for p in paths {
         for (id, kind) in p {
             nodes.insert(id, kind);
         }
         for w in p.windows(2) {
-            edges.insert((&w[0].0, &w[1].0));
+            let same = w[1].0.starts_with(&format!("{}@", w[0].0));
+            edges.insert((&w[0].0, &w[1].0), super::step(w[0].1, w[1].1, same));
         }
     }
     let ids: BTreeMap<&str, String> = nodes
@@ -52,7 +53,9 @@ pub fn paths_to_dot(title: &str, paths: &[Vec<(String, &'static str)>]) -> Strin
             .set_label(&escape::dot(title))
             .set("labelloc", "t", false)
             .set_font("Helvetica");
-        g.node_attributes().set_font("Helvetica").set("style", "filled", false);
+        g.node_attributes()
+            .set_font("Helvetica")
+            .set("style", "filled", false);
         for (id, kind) in &nodes {
             let (shape, fill) = style(kind);
             g.node_named(ids[id].as_str())
@@ -61,8 +64,11 @@ pub fn paths_to_dot(title: &str, paths: &[Vec<(String, &'static str)>]) -> Strin
                 .set("fillcolor", &format!("\"{fill}\""), false)
                 .set("tooltip", &escape::dot(kind), true);
         }
-        for (a, b) in &edges {
-            g.edge(ids[a].as_str(), ids[b].as_str());
+        for ((a, b), label) in &edges {
+            let e = g.edge(ids[a].as_str(), ids[b].as_str());
+            if !label.is_empty() {
+                e.attributes().set_label(label).set("fontsize", "10", false);
+            }
         }
     }
     String::from_utf8(bytes).expect("dot output is UTF-8")
@@ -75,8 +81,21 @@ mod tests {
     #[test]
     fn hostile_labels_are_escaped() {
         let evil = "x\"];\nn0 -> n0 [label=\"pwned".to_string();
-        let dot = paths_to_dot("t", &[vec![("cred".into(), "credential"), (evil, "package")]]);
-        assert!(dot.contains(r#"label="x\"];\nn0 -> n0 [label=\"pwned""#), "{dot}");
-        assert_eq!(dot.matches("->").count(), 1, "{dot}");
+        let dot = paths_to_dot(
+            "t",
+            &[vec![("cred".into(), "credential"), (evil, "package")]],
+        );
+        assert!(
+            dot.contains(r#"label="x\"];\nn0 -> n0 [label=\"pwned""#),
+            "{dot}"
+        );
+        let edges = dot
+            .lines()
+            .filter(|l| {
+                let mut w = l.split_whitespace();
+                matches!((w.next(), w.next()), (Some(a), Some("->")) if a.starts_with('n'))
+            })
+            .count();
+        assert_eq!(edges, 1, "{dot}");
     }
 }

@@ -6,17 +6,21 @@ use std::borrow::Cow;
 /// Whether a character must not reach a terminal raw: controls, and the bidi overrides and
 /// isolates that make text display in an order other than its bytes.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// Makes a string safe for a terminal: unsafe characters become `\u{…}` escapes.
+/// Makes a string safe for a terminal: unsafe characters become `\u{…}` escapes and a
+/// backslash is doubled, so an escape can never be confused with a name that spells one.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !s.chars().any(|c| is_unsafe(c) || c == '\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_unsafe(c) {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if is_unsafe(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
@@ -51,6 +55,8 @@ mod tests {
         assert_eq!(terminal("serde"), "serde");
         assert_eq!(terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
+        // A name that spells an escape stays distinguishable from a real one.
+        assert_eq!(terminal("a\\u{1b}"), "a\\\\u{1b}");
     }
 
     #[test]

@@ -103,7 +103,9 @@ impl Export {
                 }
             })
             .collect();
-        edges.sort_by(|a, b| (&a.from, &a.to, a.kind, &a.req).cmp(&(&b.from, &b.to, b.kind, &b.req)));
+        edges.sort_by(|a, b| {
+            (&a.from, &a.to, a.kind, &a.req).cmp(&(&b.from, &b.to, b.kind, &b.req))
+        });
         Export { nodes, edges }
     }
 }

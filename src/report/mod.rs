@@ -5,8 +5,8 @@
 //! sorting every list by id before it gets here.
 
 pub mod dot;
-pub mod export;
 pub mod escape;
+pub mod export;
 pub mod table;
 
 use serde::Serialize;
@@ -122,7 +122,11 @@ fn item(g: &Graph, r: &Reached) -> Item {
         id: g.display(r.node),
         kind: r.node.kind().as_str(),
         path: r.path.iter().map(|n| g.display(*n)).collect(),
-        pins: r.pins.iter().map(|v| g.display(NodeRef::Version(*v))).collect(),
+        pins: r
+            .pins
+            .iter()
+            .map(|v| g.display(NodeRef::Version(*v)))
+            .collect(),
         optional: r.optional,
     }
 }
@@ -150,8 +154,11 @@ pub fn time(t: jiff::Timestamp) -> String {
 impl ReachReport {
     /// Builds the report of one reach answer.
     pub fn new(g: &Graph, r: &Reach, q: &Query) -> Self {
-        let mut publishable: Vec<String> =
-            r.publishable.iter().map(|p| g.display(NodeRef::Package(*p))).collect();
+        let mut publishable: Vec<String> = r
+            .publishable
+            .iter()
+            .map(|p| g.display(NodeRef::Package(*p)))
+            .collect();
         publishable.sort();
         ReachReport {
             credential: g.display(r.source.node()),
@@ -199,4 +206,20 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
     let mut s = serde_json::to_string_pretty(&v).expect("values serialise");
     s.push('\n');
     s
+}
+
+/// What one step of a witness path means, by the kinds it connects (`same_package`: the
+/// version belongs to the package before it). Shared by the explain table and DOT labels.
+pub fn step(from: &str, to: &str, same_package: bool) -> &'static str {
+    match (from, to) {
+        ("credential", "package") | ("account", "package") => "can publish",
+        ("package", "version") if same_package => "at version",
+        ("package", "version") => "is required by",
+        ("version", "package") => "a version of",
+        ("version", "lockfile") => "pinned by",
+        ("lockfile", "environment") => "installed and built in",
+        ("lockfile", "mirror") => "fetched through",
+        ("environment", "credential") => "which holds",
+        _ => "",
+    }
 }

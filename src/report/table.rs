@@ -29,7 +29,10 @@ fn pad(s: &str, width: usize) -> String {
 
 /// Renders a path as `a → b → c`.
 pub fn path(ids: &[String]) -> String {
-    ids.iter().map(|s| terminal(s).into_owned()).collect::<Vec<_>>().join(" → ")
+    ids.iter()
+        .map(|s| terminal(s).into_owned())
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 /// The ranking table, with the top paths spelled out below it by the caller.
@@ -46,7 +49,22 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
         r.hops
     );
     let _ = writeln!(out);
-    let headers = ["#", if r.subject == "accounts" { "ACCOUNT" } else { "CREDENTIAL" }, "SCORE", "PKGS", "LOCKFILES", "ENVS", "MIRRORS", "STOLEN", "DISRUPT", "RISK FACTORS"];
+    let headers = [
+        "#",
+        if r.subject == "accounts" {
+            "ACCOUNT"
+        } else {
+            "CREDENTIAL"
+        },
+        "SCORE",
+        "PKGS",
+        "LOCKFILES",
+        "ENVS",
+        "MIRRORS",
+        "STOLEN",
+        "DISRUPT",
+        "RISK FACTORS",
+    ];
     let rows: Vec<[String; 10]> = r
         .credentials
         .iter()
@@ -75,12 +93,19 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
     let numeric = |i: usize| (2..9).contains(&i) || i == 0;
     let cell = |i: usize, s: &str| {
         if numeric(i) {
-            format!("{}{s}", " ".repeat(widths[i].saturating_sub(s.chars().count())))
+            format!(
+                "{}{s}",
+                " ".repeat(widths[i].saturating_sub(s.chars().count()))
+            )
         } else {
             pad(s, widths[i])
         }
     };
-    let header: Vec<String> = headers.iter().enumerate().map(|(i, h)| cell(i, h)).collect();
+    let header: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| cell(i, h))
+        .collect();
     let _ = writeln!(out, "{}", paint(BOLD, header.join("  ").trim_end()));
     for (ri, row) in rows.iter().enumerate() {
         let mut cells: Vec<String> = row.iter().enumerate().map(|(i, s)| cell(i, s)).collect();
@@ -100,7 +125,14 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
     }
     if !top_paths.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", paint(BOLD, "How the top entries get there (one witness path each):"));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                BOLD,
+                "How the top entries get there (one witness path each):"
+            )
+        );
         for (id, p) in top_paths {
             let _ = writeln!(out, "  {}", paint(CYAN, &terminal(id)));
             let _ = writeln!(out, "    {}", path(p));
@@ -111,15 +143,23 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
 
 const LIST_LIMIT: usize = 15;
 
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn section(out: &mut String, title: &str, s: &Section) {
-    let counts = format!(
-        "{} packages, {} lockfiles, {} environments, {} mirrors, {} stolen credentials",
-        s.packages.len(),
-        s.lockfiles.len(),
-        s.environments.len(),
-        s.mirrors.len(),
-        s.credentials.len()
-    );
+    let counts = [
+        count(s.packages.len(), "package", "packages"),
+        count(s.lockfiles.len(), "lockfile", "lockfiles"),
+        count(s.environments.len(), "environment", "environments"),
+        count(s.mirrors.len(), "mirror", "mirrors"),
+        count(
+            s.credentials.len(),
+            "stolen credential",
+            "stolen credentials",
+        ),
+    ]
+    .join(", ");
     let _ = writeln!(out, "{} {counts}", paint(BOLD, title));
     let lists: [(&str, &Vec<Item>); 5] = [
         ("Stolen credentials", &s.credentials),
@@ -151,7 +191,13 @@ fn section(out: &mut String, title: &str, s: &Section) {
             let _ = writeln!(
                 out,
                 "    {}",
-                paint(DIM, &format!("… and {} more (--format json lists all)", items.len() - LIST_LIMIT))
+                paint(
+                    DIM,
+                    &format!(
+                        "… and {} more (--format json lists all)",
+                        items.len() - LIST_LIMIT
+                    )
+                )
             );
         }
     }
@@ -172,9 +218,20 @@ pub fn reach(r: &ReachReport) -> String {
         paint(if r.score > 0 { RED } else { GREEN }, &r.score.to_string())
     );
     if r.publishable.is_empty() {
-        let _ = writeln!(out, "Can publish: {}", paint(GREEN, "nothing (expired, no publish scope, or owns nothing matching)"));
+        let _ = writeln!(
+            out,
+            "Can publish: {}",
+            paint(
+                GREEN,
+                "nothing (expired, no publish scope, or owns nothing matching)"
+            )
+        );
     } else {
-        let names: Vec<String> = r.publishable.iter().map(|p| terminal(p).into_owned()).collect();
+        let names: Vec<String> = r
+            .publishable
+            .iter()
+            .map(|p| terminal(p).into_owned())
+            .collect();
         let _ = writeln!(out, "Can publish: {}", names.join(", "));
     }
     let _ = writeln!(out);
@@ -216,7 +273,7 @@ pub fn explain(r: &ExplainReport, kinds: &[&str]) -> String {
                 } else {
                     let prev = kinds.get(i - 1).copied().unwrap_or("");
                     let same_package = id.starts_with(&format!("{}@", p[i - 1]));
-                    format!("{} ", step(prev, kind, same_package))
+                    format!("→ {} ", super::step(prev, kind, same_package))
                 };
                 let _ = writeln!(
                     out,
@@ -230,19 +287,4 @@ pub fn explain(r: &ExplainReport, kinds: &[&str]) -> String {
         }
     }
     out
-}
-
-/// What one step of a path means, by the kinds it connects.
-fn step(from: &str, to: &str, same_package: bool) -> &'static str {
-    match (from, to) {
-        ("credential", "package") | ("account", "package") => "→ can publish",
-        ("package", "version") if same_package => "→ at version",
-        ("package", "version") => "→ is required by",
-        ("version", "package") => "→ a version of",
-        ("version", "lockfile") => "→ pinned by",
-        ("lockfile", "environment") => "→ installed and built in",
-        ("lockfile", "mirror") => "→ fetched through",
-        ("environment", "credential") => "→ which holds",
-        _ => "→",
-    }
 }

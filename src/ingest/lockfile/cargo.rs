@@ -24,7 +24,9 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     }
     // The format version is checked before cargo-lock sees the file, so a future format is
     // reported as such rather than as whatever field it happens to trip over.
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| toml_error(shown, text, &e))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| toml_error(shown, text, &e))?;
     if let Some(v) = table.get("version") {
         match v.as_integer() {
             Some(n) if SUPPORTED.contains(&n) => {}
@@ -37,7 +39,9 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
                     shown,
                     line,
                     None,
-                    format!("failed to parse lock file: expected lock file version 1 to 4, found {v}"),
+                    format!(
+                        "failed to parse lock file: expected lock file version 1 to 4, found {v}"
+                    ),
                 ));
             }
         }
@@ -186,7 +190,11 @@ checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
     fn roots_and_registry_flags() {
         let l = parse("Cargo.lock", Path::new("Cargo.lock"), V3).unwrap();
         assert_eq!(l.packages.len(), 3);
-        let names: Vec<_> = l.roots.iter().map(|&i| l.packages[i].name.as_str()).collect();
+        let names: Vec<_> = l
+            .roots
+            .iter()
+            .map(|&i| l.packages[i].name.as_str())
+            .collect();
         assert_eq!(names, ["app", "local"]);
         assert!(l.packages[2].registry);
         assert!(!l.packages[1].registry);
@@ -196,20 +204,29 @@ checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
     #[test]
     fn future_version_is_an_error() {
         let text = V3.replace("version = 3", "version = 9");
-        let e = parse("x/Cargo.lock", Path::new("x"), &text).unwrap_err().to_string();
-        assert!(e.starts_with("x/Cargo.lock:2: ") && e.contains("found 9"), "{e}");
+        let e = parse("x/Cargo.lock", Path::new("x"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("x/Cargo.lock:2: ") && e.contains("found 9"),
+            "{e}"
+        );
     }
 
     #[test]
     fn conflict_markers_are_an_error() {
         let text = format!("{V3}<<<<<<< HEAD\n");
-        let e = parse("Cargo.lock", Path::new("x"), &text).unwrap_err().to_string();
+        let e = parse("Cargo.lock", Path::new("x"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("merge-conflict"), "{e}");
     }
 
     #[test]
     fn empty_is_an_error() {
-        let e = parse("Cargo.lock", Path::new("x"), "version = 3\n").unwrap_err().to_string();
+        let e = parse("Cargo.lock", Path::new("x"), "version = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no packages"), "{e}");
     }
 
