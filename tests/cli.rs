@@ -1398,3 +1398,43 @@ fn every_witness_path_is_a_real_simple_chain() {
         problems.join("\n")
     );
 }
+
+/// npm and PyPI lockfiles are not read yet: in a directory walk they are skipped out loud
+/// (a warning per file), never mistaken for a Cargo.lock; named explicitly they are an error.
+#[test]
+fn other_ecosystems_are_skipped_with_a_warning_not_misparsed() {
+    let dir = format!("{}/tests/fixtures/cli/mixed", env!("CARGO_MANIFEST_DIR"));
+    let out = bin()
+        .args(["rank", "--format", "json", "--at", AT, &dir])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("py/uv.lock: skipped: PyPI"), "{stderr}");
+    assert!(
+        stderr.contains("js/package-lock.json: skipped: npm"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = json["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["owner-of:widget"]);
+
+    let out = bin()
+        .args(["rank", "--format", "json", &format!("{dir}/py/uv.lock")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PyPI lockfiles and manifests are not read")
+    );
+}

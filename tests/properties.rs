@@ -173,6 +173,7 @@ fn world(seed: u64, n: usize) -> Facts {
         lockfiles,
         manifests: vec![],
         owners: vec![],
+        warnings: vec![],
         inventory: Some(Inventory {
             path: "gen/inventory.toml".into(),
             dir: PathBuf::from("/"),

@@ -70,6 +70,13 @@ fn load(common: &Common) -> Result<Loaded> {
             inputs.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
+    for w in &facts.warnings {
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {}",
+            report::escape::terminal(w)
+        );
+    }
     let graph = Graph::build(&facts)?;
     Ok(Loaded {
         graph,

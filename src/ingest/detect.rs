@@ -116,10 +116,35 @@ enum Kind {
     CargoLock,
     CargoToml,
     Inventory,
+    /// A format of an ecosystem blastradius does not read yet (npm, PyPI lockfiles).
+    NotYet(&'static str),
     Unknown,
 }
 
+/// Lockfiles and manifests of ecosystems not read yet, by file name.
+fn not_yet(name: &str) -> Option<&'static str> {
+    match name {
+        "package-lock.json"
+        | "npm-shrinkwrap.json"
+        | "yarn.lock"
+        | "pnpm-lock.yaml"
+        | "package.json" => Some("npm"),
+        "uv.lock" | "poetry.lock" | "pyproject.toml" | "Pipfile.lock" => Some("PyPI"),
+        n if n.ends_with(".package-lock.json")
+            || n.ends_with(".yarn.lock")
+            || n.ends_with(".pnpm-lock.yaml") =>
+        {
+            Some("npm")
+        }
+        n if n.ends_with(".uv.lock") || n.ends_with(".poetry.lock") => Some("PyPI"),
+        _ => None,
+    }
+}
+
 fn classify(name: &str, text: &str) -> Kind {
+    if let Some(eco) = not_yet(name) {
+        return Kind::NotYet(eco);
+    }
     if name == "Cargo.lock" || name.ends_with(".Cargo.lock") {
         return Kind::CargoLock;
     }
@@ -141,6 +166,15 @@ fn classify(name: &str, text: &str) -> Kind {
     };
     if inventory::looks_like_inventory(&table) {
         return Kind::Inventory;
+    }
+    // uv.lock and poetry.lock also hold `[[package]]` entries with a name and a version.
+    let python = table.contains_key("requires-python")
+        || table
+            .get("metadata")
+            .and_then(|m| m.get("python-versions").or_else(|| m.get("content-hash")))
+            .is_some();
+    if python {
+        return Kind::NotYet("PyPI");
     }
     match table.get("package") {
         Some(toml::Value::Array(pkgs))
@@ -209,6 +243,15 @@ fn load_file(
             }
             facts.inventory = Some(inv);
         }
+        Kind::NotYet(eco) if explicit => {
+            return Err(Error::parse_in(
+                Path::new(display),
+                format!("{eco} lockfiles and manifests are not read by this version of blastradius (crates.io inputs only)"),
+            ))
+        }
+        Kind::NotYet(eco) => facts.warnings.push(format!(
+            "{display}: skipped: {eco} lockfiles and manifests are not read by this version (crates.io inputs only)"
+        )),
         Kind::Unknown if explicit => {
             return Err(Error::Unrecognised {
                 path: PathBuf::from(display),

@@ -170,6 +170,8 @@ pub struct Facts {
     pub owners: Vec<OwnerFact>,
     /// The user's inventory, when one was given.
     pub inventory: Option<Inventory>,
+    /// Inputs that were found but not used, said out loud (never a silent skip).
+    pub warnings: Vec<String>,
 }
 
 impl Facts {
