@@ -1438,3 +1438,27 @@ fn other_ecosystems_are_skipped_with_a_warning_not_misparsed() {
         String::from_utf8_lossy(&out.stderr).contains("PyPI lockfiles and manifests are not read")
     );
 }
+
+/// `--workspace DIR` resolves the user's own workspace with `cargo metadata` and adds it as a
+/// lockfile; its members are roots, path packages are not registry pins.
+#[test]
+fn workspace_is_resolved_with_cargo_metadata() {
+    let ws = format!("{}/tests/fixtures/workspace", env!("CARGO_MANIFEST_DIR"));
+    let out = bin()
+        .args(["export", "--format", "json", "--workspace", &ws])
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lockfiles: Vec<&str> = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "lockfile")
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(lockfiles, [format!("{ws} (cargo metadata)")]);
+    // Only path packages: nothing is pinned from the registry.
+    assert!(json["edges"].as_array().unwrap().iter().all(|e| e["kind"] != "pins"));
+}
