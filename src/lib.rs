@@ -24,6 +24,8 @@
 //! assert!(ranking[0].score >= ranking[ranking.len() - 1].score);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod engine;
 pub mod error;

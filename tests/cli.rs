@@ -1449,7 +1449,12 @@ fn workspace_is_resolved_with_cargo_metadata() {
         .env("CARGO_NET_OFFLINE", "true")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lockfiles: Vec<&str> = json["nodes"]
         .as_array()
@@ -1460,5 +1465,9 @@ fn workspace_is_resolved_with_cargo_metadata() {
         .collect();
     assert_eq!(lockfiles, [format!("{ws} (cargo metadata)")]);
     // Only path packages: nothing is pinned from the registry.
-    assert!(json["edges"].as_array().unwrap().iter().all(|e| e["kind"] != "pins"));
+    assert!(json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] != "pins"));
 }

@@ -114,6 +114,7 @@ pub struct RankArgs {
     /// Show only the first N rows in the table (JSON always lists all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,
 }
@@ -133,8 +134,10 @@ pub struct Who {
 /// `reach` options.
 #[derive(Debug, Args)]
 pub struct ReachArgs {
+    /// The stolen credential or account.
     #[command(flatten)]
     pub who: Who,
+    /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,
 }
@@ -142,12 +145,14 @@ pub struct ReachArgs {
 /// `explain` options.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
+    /// The stolen credential or account.
     #[command(flatten)]
     pub who: Who,
     /// The node to explain: a package (`crates.io:serde`), lockfile path, environment, mirror
     /// or credential id.
     #[arg(long, value_name = "NODE")]
     pub to: String,
+    /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,
 }
@@ -155,6 +160,7 @@ pub struct ExplainArgs {
 /// `export` options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,
 }
