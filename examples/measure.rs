@@ -67,6 +67,34 @@ fn main() {
         println!("rank sequential: {t_seq:.2?}");
         assert_eq!(seq, ranking, "parallel and sequential rank disagree");
     }
+    // The shape of the scores says where rank's time goes: each credential costs a
+    // traversal of what it reaches, inject and disrupt both.
+    let mut scores: Vec<usize> = ranking.iter().map(|e| e.score).collect();
+    scores.sort_unstable();
+    let q = |f: f64| {
+        scores
+            .get(((scores.len() as f64 - 1.0) * f) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    let packages = graph.count(NodeKind::Package);
+    let big = ranking
+        .iter()
+        .filter(|e| e.inject.packages * 2 > packages)
+        .count();
+    let reached: usize = ranking
+        .iter()
+        .map(|e| e.inject.packages + e.disrupt.packages)
+        .sum();
+    println!(
+        "scores: zero {}, median {}, p90 {}, p99 {}, max {}; reaching over half the packages: {big}",
+        scores.iter().filter(|&&s| s == 0).count(),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    );
+    println!("packages visited by rank (inject + disrupt, all credentials): {reached}");
     for e in ranking.iter().take(3) {
         println!(
             "top: {} score {} (packages {}, lockfiles {}, publishable {})",
