@@ -222,7 +222,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     #[test]
-    fn parallel_rank_equals_sequential(seed in any::<u64>(), n in 2usize..14, all in any::<bool>(), hops in 1u32..3) {
+    fn parallel_rank_equals_sequential_and_reference(seed in any::<u64>(), n in 2usize..14, all in any::<bool>(), hops in 1u32..3) {
         let g = Graph::build(&world(seed, n)).unwrap();
         g.verify().unwrap();
         let query = q(if all { VersionsMode::All } else { VersionsMode::Latest }, hops);
@@ -230,7 +230,10 @@ proptest! {
         for subject in [RankSubject::Credentials, RankSubject::Accounts] {
             let par = engine::rank(&g, &idx, &query, subject, true);
             let seq = engine::rank(&g, &idx, &query, subject, false);
-            prop_assert_eq!(par, seq);
+            prop_assert_eq!(&par, &seq);
+            // The bit-parallel engine agrees with one traversal per source.
+            let reference = engine::rank_reference(&g, &idx, &query, subject);
+            prop_assert_eq!(&par, &reference);
         }
     }
 
@@ -296,11 +299,12 @@ proptest! {
                 for x in f.packages.iter().chain(&f.lockfiles).chain(&f.environments).chain(&f.mirrors).chain(&f.credentials) {
                     prop_assert_eq!(x.path.first(), Some(&NodeRef::Credential(c)));
                     prop_assert_eq!(x.path.last(), Some(&x.node));
-                    // Only a package can appear twice: its direct visit (the thief publishes it)
-                    // and a transitive one through a cycle or a later hop (README, "Cycles").
+                    // Only a package (and a version of it) can appear twice: its direct visit (the
+                    // thief publishes it) and a transitive one through a cycle or a later hop
+                    // (README, "Cycles"). Lockfiles, environments, mirrors, credentials never.
                     let mut seen = BTreeSet::new();
                     for n in &x.path {
-                        prop_assert!(seen.insert(*n) || matches!(n, NodeRef::Package(_)), "repeated {:?} in {:?}", n, x.path.iter().map(|n| g.display(*n)).collect::<Vec<_>>());
+                        prop_assert!(seen.insert(*n) || matches!(n, NodeRef::Package(_) | NodeRef::Version(_)), "repeated {:?} in {:?}", n, x.path.iter().map(|n| g.display(*n)).collect::<Vec<_>>());
                     }
                     for w in x.path.windows(2) {
                         // Paths run in the direction of compromise; dependency, version, pin and
@@ -308,6 +312,26 @@ proptest! {
                         prop_assert!(g.has_edge(w[0], w[1]) || g.has_edge(w[1], w[0]), "{:?} -> {:?} is not an edge", w[0], w[1]);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Generated crates.io-shaped worlds with more sources than one block (512 lanes) and every
+/// word boundary in between: the bit-parallel rank equals one traversal per source.
+#[test]
+fn bit_parallel_rank_equals_reference_across_blocks() {
+    use blastradius::generate::{world as crates_world, WorldParams};
+    for (n, seed) in [(2_500usize, 7u64), (1_300, 11)] {
+        let g = Graph::build(&crates_world(&WorldParams::crates_io_like(n, seed))).unwrap();
+        assert!(g.credentials().len() > 512, "world too small to span blocks");
+        for versions in [VersionsMode::Latest, VersionsMode::All] {
+            let query = q(versions, 1);
+            let idx = AttackIndex::new(&g, query.versions);
+            for subject in [RankSubject::Credentials, RankSubject::Accounts] {
+                let fast = engine::rank(&g, &idx, &query, subject, true);
+                let reference = engine::rank_reference(&g, &idx, &query, subject);
+                assert_eq!(fast, reference, "n={n} seed={seed} {versions:?}");
             }
         }
     }

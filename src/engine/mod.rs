@@ -10,11 +10,12 @@
 pub mod headroom;
 pub mod index;
 pub mod rank;
+mod rank_bits;
 pub mod reach;
 pub mod rights;
 
 pub use index::AttackIndex;
-pub use rank::{rank, RankEntry, RankSubject};
+pub use rank::{rank, rank_reference, RankEntry, RankSubject};
 pub use reach::{reach, Found, Reach, Reached};
 
 /// Which versions' requirements count (SPEC §4 rule 4).

@@ -167,15 +167,51 @@ fn count(
     counts
 }
 
+fn sources_of(graph: &Graph, subject: RankSubject) -> Vec<Source> {
+    match subject {
+        RankSubject::Credentials => graph.credentials().map(Source::Credential).collect(),
+        RankSubject::Accounts => graph.accounts().map(Source::Account).collect(),
+    }
+}
+
+fn entries(
+    graph: &Graph,
+    query: &Query,
+    sources: &[Source],
+    counts: Vec<(Counts, Counts)>,
+) -> Vec<RankEntry> {
+    let mut entries: Vec<RankEntry> = sources
+        .iter()
+        .zip(counts)
+        .map(|(src, (inject, disrupt))| RankEntry {
+            source: *src,
+            id: graph.display(src.node()),
+            score: inject.score(),
+            inject,
+            disrupt,
+            publishable: seeds(graph, *src, query.at)
+                .iter()
+                .filter(|s| s.1.publish)
+                .count(),
+            risk_factors: risk_factors(graph, *src, query.at),
+        })
+        .collect();
+    entries.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    entries
+}
+
 /// Ranks every credential (or account) by score, highest first, ties by id.
 ///
+/// Counts come from the bit-parallel engine (`rank_bits`): 512 sources per pass over the
+/// condensed dependency graph.
+///
 /// # Arguments
-/// * `parallel` — spread sources over rayon's pool (the answer is the same either way; the
-///   property tests check it).
+/// * `parallel` — spread blocks of sources over rayon's pool (the answer is the same either
+///   way; the property tests check it).
 ///
 /// # Complexity
-/// O(S · (N + E)) for S sources over the states and steps each reaches; memory O(N) per
-/// thread.
+/// O(⌈S / 512⌉ · (P + E) · 8 · hops) word operations for S sources, P packages and E
+/// dependent edges; memory 2 · P · 64 bytes per thread.
 pub fn rank(
     graph: &Graph,
     index: &AttackIndex,
@@ -183,40 +219,38 @@ pub fn rank(
     subject: RankSubject,
     parallel: bool,
 ) -> Vec<RankEntry> {
+    let sources = sources_of(graph, subject);
+    let counts = super::rank_bits::counts(graph, index, query, &sources, parallel);
+    entries(graph, query, &sources, counts)
+}
+
+/// The same ranking by one traversal per source: the simple reference the bit-parallel
+/// engine is checked against.
+///
+/// # Complexity
+/// O(S · (N + E)) for S sources over the states and steps each reaches; memory O(N) per
+/// thread.
+pub fn rank_reference(
+    graph: &Graph,
+    index: &AttackIndex,
+    query: &Query,
+    subject: RankSubject,
+) -> Vec<RankEntry> {
     let st = States::new(graph);
-    let sources: Vec<Source> = match subject {
-        RankSubject::Credentials => graph.credentials().map(Source::Credential).collect(),
-        RankSubject::Accounts => graph.accounts().map(Source::Account).collect(),
-    };
-    let one = |sc: &mut Scratch, src: &Source| {
-        let inject = count(graph, index, &st, sc, *src, query, Mode::Inject);
-        let disrupt = count(graph, index, &st, sc, *src, query, Mode::Disrupt);
-        let publishable = seeds(graph, *src, query.at)
-            .iter()
-            .filter(|s| s.1.publish)
-            .count();
-        let id = graph.display(src.node());
-        RankEntry {
-            source: *src,
-            id,
-            score: inject.score(),
-            inject,
-            disrupt,
-            publishable,
-            risk_factors: risk_factors(graph, *src, query.at),
-        }
-    };
-    let mut entries: Vec<RankEntry> = if parallel {
-        sources
-            .par_iter()
-            .map_init(|| Scratch::new(&st), |sc, src| one(sc, src))
-            .collect()
-    } else {
-        let mut sc = Scratch::new(&st);
-        sources.iter().map(|src| one(&mut sc, src)).collect()
-    };
-    entries.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    entries
+    let sources = sources_of(graph, subject);
+    let counts: Vec<(Counts, Counts)> = sources
+        .par_iter()
+        .map_init(
+            || Scratch::new(&st),
+            |sc, src| {
+                (
+                    count(graph, index, &st, sc, *src, query, Mode::Inject),
+                    count(graph, index, &st, sc, *src, query, Mode::Disrupt),
+                )
+            },
+        )
+        .collect();
+    entries(graph, query, &sources, counts)
 }
 
 /// The reach counts of one credential, as `rank` computes them (for cross-checks).
