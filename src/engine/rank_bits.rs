@@ -226,8 +226,8 @@ impl VCount {
         VCount { planes: Vec::new() }
     }
     fn add(&mut self, x: &Lane) {
-        for w in 0..W {
-            let mut carry = x[w];
+        for (w, &word) in x.iter().enumerate() {
+            let mut carry = word;
             let mut i = 0;
             while carry != 0 {
                 if i == self.planes.len() {
