@@ -8,11 +8,10 @@
 //! `cargo bench --bench rank`; sample sizes are kept at criterion's minimum so the whole run
 //! fits in a few minutes on two cores.
 //!
-//! The 200 000-package case only runs with `BLASTRADIUS_BENCH_200K=1`: criterion needs at
-//! least eleven iterations (one warm-up, ten samples), and while one rank of that world takes
-//! longer than the three-minute budget of the whole bench on two cores, including it by
-//! default would make `cargo bench` run for over an hour. Use `examples/measure.rs` for a
-//! single timed run at that size.
+//! The 200 000-package case only runs with `BLASTRADIUS_BENCH_200K=1`: one rank of that
+//! world takes about 14 s on two cores and criterion needs at least eleven iterations, so it
+//! adds about three minutes (plus ~25 s to generate and build the world). Use
+//! `examples/measure.rs` for a single timed run with peak memory.
 
 use std::hint::black_box;
 use std::time::Duration;

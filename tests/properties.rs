@@ -324,7 +324,10 @@ fn bit_parallel_rank_equals_reference_across_blocks() {
     use blastradius::generate::{world as crates_world, WorldParams};
     for (n, seed) in [(2_500usize, 7u64), (1_300, 11)] {
         let g = Graph::build(&crates_world(&WorldParams::crates_io_like(n, seed))).unwrap();
-        assert!(g.credentials().len() > 512, "world too small to span blocks");
+        assert!(
+            g.credentials().len() > 512,
+            "world too small to span blocks"
+        );
         for versions in [VersionsMode::Latest, VersionsMode::All] {
             let query = q(versions, 1);
             let idx = AttackIndex::new(&g, query.versions);

@@ -18,7 +18,9 @@ impl Graph {
     /// rights; packages nobody is recorded to own get a synthetic account `owner-of:P`.
     pub fn build(facts: &Facts) -> Result<Graph> {
         // ---- pass 1: nodes -------------------------------------------------------------
-        let mut pkg_set: BTreeSet<(Ecosystem, &str)> = BTreeSet::new();
+        // A hash set first (millions of requirement names repeat), sorted once after.
+        let mut pkg_set: rustc_hash::FxHashSet<(Ecosystem, &str)> =
+            rustc_hash::FxHashSet::default();
         for v in &facts.versions {
             pkg_set.insert((v.ecosystem, &v.name));
             for d in &v.deps {
@@ -38,19 +40,20 @@ impl Graph {
         for o in &facts.owners {
             pkg_set.insert((o.ecosystem, &o.package));
         }
-        let packages: Vec<PackageNode> = pkg_set
+        let mut pkg_list: Vec<(Ecosystem, &str)> = pkg_set.into_iter().collect();
+        pkg_list.sort_unstable();
+        let packages: Vec<PackageNode> = pkg_list
             .iter()
             .map(|(e, n)| PackageNode {
                 ecosystem: *e,
                 name: (*n).to_owned(),
             })
             .collect();
-        let package_index: FxHashMap<(Ecosystem, String), PackageId> = packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.ecosystem, p.name.clone()), PackageId::from_index(i)))
-            .collect();
-        let pid = |e: Ecosystem, n: &str| package_index[&(e, n.to_owned())];
+        let mut package_index: [FxHashMap<String, PackageId>; 3] = Default::default();
+        for (i, p) in packages.iter().enumerate() {
+            package_index[p.ecosystem as usize].insert(p.name.clone(), PackageId::from_index(i));
+        }
+        let pid = |e: Ecosystem, n: &str| package_index[e as usize][n];
 
         // Versions: registry metadata first (it wins over a bare lockfile pin), then pins.
         let mut ver_map: BTreeMap<(PackageId, VersionKey), VersionNode> = BTreeMap::new();
@@ -306,13 +309,18 @@ impl Graph {
                 let fact = &facts.versions[fi];
                 let eco = fact.ecosystem;
                 for d in &fact.deps {
-                    let req = *req_ix.entry(d.req.clone()).or_insert_with(|| {
-                        reqs.push(Req {
-                            text: d.req.clone(),
-                            parsed: semver::VersionReq::parse(&d.req).ok(),
-                        });
-                        (reqs.len() - 1) as u32
-                    });
+                    let req = match req_ix.get(d.req.as_str()) {
+                        Some(&i) => i,
+                        None => {
+                            reqs.push(Req {
+                                text: d.req.clone(),
+                                parsed: semver::VersionReq::parse(&d.req).ok(),
+                            });
+                            let i = (reqs.len() - 1) as u32;
+                            req_ix.insert(d.req.clone(), i);
+                            i
+                        }
+                    };
                     let mut intern = |s: &Option<String>| {
                         s.as_ref().map(|s| {
                             *str_ix.entry(s.clone()).or_insert_with(|| {

@@ -264,7 +264,7 @@ pub struct Graph {
     deps: Vec<Dep>,
     reqs: Vec<Req>,
     strings: Vec<String>,
-    package_index: FxHashMap<(Ecosystem, String), PackageId>,
+    package_index: [FxHashMap<String, PackageId>; 3],
     version_ranges: Vec<Range<u32>>,
     version_deps: Csr<u32>,
     may_publish: Csr<(PackageId, Rights)>,
@@ -366,7 +366,7 @@ impl Graph {
 
     /// A package by ecosystem and name.
     pub fn package_by_name(&self, eco: Ecosystem, name: &str) -> Option<PackageId> {
-        self.package_index.get(&(eco, name.to_owned())).copied()
+        self.package_index[eco as usize].get(name).copied()
     }
 
     /// A package's versions, lowest first (Cargo's version order).
