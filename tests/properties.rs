@@ -200,14 +200,7 @@ fn q(versions: VersionsMode, hops: u32) -> Query {
 fn reached(g: &Graph, r: &engine::Reach) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (mode, f) in [("inject", &r.inject), ("disrupt", &r.disrupt)] {
-        for x in f
-            .packages
-            .iter()
-            .chain(&f.lockfiles)
-            .chain(&f.environments)
-            .chain(&f.mirrors)
-            .chain(&f.credentials)
-        {
+        for x in f.iter() {
             out.insert(format!("{mode} {}", g.display(x.node)));
         }
     }
@@ -296,7 +289,7 @@ proptest! {
         for c in g.credentials() {
             let r = engine::reach(&g, &idx, Source::Credential(c), &query);
             for f in [&r.inject, &r.disrupt] {
-                for x in f.packages.iter().chain(&f.lockfiles).chain(&f.environments).chain(&f.mirrors).chain(&f.credentials) {
+                for x in f.iter() {
                     prop_assert_eq!(x.path.first(), Some(&NodeRef::Credential(c)));
                     prop_assert_eq!(x.path.last(), Some(&x.node));
                     // Only a package (and a version of it) can appear twice: its direct visit (the

@@ -355,14 +355,7 @@ fn reach(a: &ReachArgs) -> Result<()> {
             let title = format!("blastradius reach: {} at {}", rep.credential, rep.at);
             let mut paths: Vec<Vec<(String, &'static str)>> = Vec::new();
             let f = &r.inject;
-            for x in f
-                .packages
-                .iter()
-                .chain(&f.lockfiles)
-                .chain(&f.environments)
-                .chain(&f.mirrors)
-                .chain(&f.credentials)
-            {
+            for x in f.iter() {
                 paths.push(
                     x.path
                         .iter()
@@ -405,16 +398,7 @@ fn explain(a: &ExplainArgs) -> Result<()> {
     };
     let index = AttackIndex::new(&l.graph, l.query.versions);
     let r = engine::reach(&l.graph, &index, source, &l.query);
-    let find = |f: &engine::Found| {
-        f.packages
-            .iter()
-            .chain(&f.lockfiles)
-            .chain(&f.environments)
-            .chain(&f.mirrors)
-            .chain(&f.credentials)
-            .find(|x| x.node == target)
-            .map(|x| x.path.clone())
-    };
+    let find = |f: &engine::Found| f.iter().find(|x| x.node == target).map(|x| x.path.clone());
     let (via, path) = match (find(&r.inject), find(&r.disrupt)) {
         (Some(p), _) => (Some("inject"), Some(p)),
         (None, Some(p)) => (Some("disrupt"), Some(p)),

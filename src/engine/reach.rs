@@ -47,6 +47,16 @@ pub struct Found {
 }
 
 impl Found {
+    /// Every reached node: packages, lockfiles, environments, mirrors, then credentials.
+    pub fn iter(&self) -> impl Iterator<Item = &Reached> + '_ {
+        self.packages
+            .iter()
+            .chain(&self.lockfiles)
+            .chain(&self.environments)
+            .chain(&self.mirrors)
+            .chain(&self.credentials)
+    }
+
     /// SPEC §4 rule 7: packages + lockfiles + environments + mirrors.
     pub fn score(&self) -> usize {
         self.packages.len() + self.lockfiles.len() + self.environments.len() + self.mirrors.len()
