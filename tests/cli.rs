@@ -1471,3 +1471,28 @@ fn workspace_is_resolved_with_cargo_metadata() {
         .iter()
         .all(|e| e["kind"] != "pins"));
 }
+
+/// `explain --to` a version: the shortest witness path through it, cut after it.
+#[test]
+fn explain_to_a_version_cuts_the_shortest_path_through_it() {
+    let out = bin()
+        .args([
+            "explain",
+            "--credential",
+            "acme-ci-token",
+            "--to",
+            "crates.io:acme-core@0.2.1",
+            "--format",
+            "json",
+            "--at",
+            AT,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["path"],
+        serde_json::json!(["acme-ci-token", "crates.io:acme-core", "crates.io:acme-core@0.2.1"])
+    );
+}

@@ -398,7 +398,20 @@ fn explain(a: &ExplainArgs) -> Result<()> {
     };
     let index = AttackIndex::new(&l.graph, l.query.versions);
     let r = engine::reach(&l.graph, &index, source, &l.query);
-    let find = |f: &engine::Found| f.iter().find(|x| x.node == target).map(|x| x.path.clone());
+    // A reached node has its own path; a version (which reach does not list) is explained by
+    // the shortest witness path through it, cut after it.
+    let find = |f: &engine::Found| match f.iter().find(|x| x.node == target) {
+        Some(x) => Some(x.path.clone()),
+        None => f
+            .iter()
+            .filter_map(|x| {
+                x.path
+                    .iter()
+                    .position(|n| *n == target)
+                    .map(|i| x.path[..=i].to_vec())
+            })
+            .min_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b))),
+    };
     let (via, path) = match (find(&r.inject), find(&r.disrupt)) {
         (Some(p), _) => (Some("inject"), Some(p)),
         (None, Some(p)) => (Some("disrupt"), Some(p)),
