@@ -336,6 +336,7 @@ pub fn world(p: &WorldParams) -> Facts {
                 yanked: v.yanked,
                 published: jiff::Timestamp::from_second(t).ok(),
                 deps,
+                publisher: None,
             });
         }
     }

@@ -1493,6 +1493,10 @@ fn explain_to_a_version_cuts_the_shortest_path_through_it() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         json["path"],
-        serde_json::json!(["acme-ci-token", "crates.io:acme-core", "crates.io:acme-core@0.2.1"])
+        serde_json::json!([
+            "acme-ci-token",
+            "crates.io:acme-core",
+            "crates.io:acme-core@0.2.1"
+        ])
     );
 }

@@ -75,6 +75,7 @@ fn world(seed: u64, n: usize) -> Facts {
                 yanked: r.chance(5),
                 published: None,
                 deps,
+                publisher: None,
             });
         }
     }
@@ -172,6 +173,7 @@ fn world(seed: u64, n: usize) -> Facts {
         versions,
         lockfiles,
         manifests: vec![],
+        builds: vec![],
         owners: vec![],
         warnings: vec![],
         inventory: Some(Inventory {

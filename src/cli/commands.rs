@@ -10,7 +10,9 @@ use crate::graph::{Graph, NodeRef};
 use crate::ingest::{self, detect::Input};
 use crate::report::{self, dot, table, ExplainReport, RankReport, ReachReport};
 
-use super::{Cli, Command, Common, ExplainArgs, ExportArgs, Format, RankArgs, ReachArgs, Who};
+use super::{
+    Cli, Command, Common, ExplainArgs, ExportArgs, Format, IncidentArgs, RankArgs, ReachArgs, Who,
+};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -20,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Reach(a)) => reach(&a),
         Some(Command::Explain(a)) => explain(&a),
         Some(Command::Export(a)) => export(&a),
+        Some(Command::Incident(a)) => incident(&a),
     }
 }
 
@@ -469,6 +472,75 @@ fn export(a: &ExportArgs) -> Result<()> {
             s.push_str(&format!("  {:<12} {:>9}\n", "edges", g.size().1));
             s
         }
+    };
+    emit(&a.common, &text)
+}
+
+/// Reads `--bad-from` files; a directory contributes every file in it, in name order.
+fn bad_specs_from(paths: &[std::path::PathBuf]) -> Result<Vec<crate::ingest::advisory::BadSpec>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut files = Vec::new();
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p).map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
+            for e in rd {
+                let e = e.map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                if e.path().is_file() {
+                    files.push(e.path());
+                }
+            }
+            files.sort();
+        } else {
+            files.push(p.clone());
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|source| Error::Io {
+                path: f.clone(),
+                source,
+            })?;
+            out.extend(crate::ingest::advisory::parse_file(&f, &text)?);
+        }
+    }
+    Ok(out)
+}
+
+fn incident(a: &IncidentArgs) -> Result<()> {
+    use crate::engine::incident as inc;
+    let l = load(&a.common)?;
+    let mut specs = Vec::new();
+    for s in &a.bad {
+        specs.push(crate::ingest::advisory::parse_spec(s).ok_or_else(|| {
+            Error::Unknown(format!(
+                "--bad: expected NAME@VERSION or ECOSYSTEM:NAME@VERSION, found {:?}",
+                report::escape::terminal(s)
+            ))
+        })?);
+    }
+    specs.extend(bad_specs_from(&a.bad_from)?);
+    let mut bad = inc::bad_versions(&l.graph, &specs)?;
+    if let Some(id) = &a.credential {
+        let who = Who {
+            credential: Some(id.clone()),
+            account: None,
+        };
+        if let Source::Credential(c) = resolve_source(&l.graph, &who)? {
+            bad.extend(inc::bad_versions_of_credential(&l.graph, c, &a.window));
+        }
+        bad.sort();
+        bad.dedup();
+    }
+    let answer = inc::incident(&l.graph, bad, a.window)?;
+    let rep = report::incident::IncidentReport::new(&l.graph, &answer);
+    let text = match format_of(&a.common) {
+        Format::Json => report::to_json(&rep),
+        Format::Table => report::incident::table(&rep),
+        Format::Dot => rep.to_dot(),
     };
     emit(&a.common, &text)
 }

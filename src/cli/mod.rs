@@ -23,6 +23,18 @@ Cargo.lock (v1-v4), Cargo.toml, an inventory TOML. With none, the demo dataset i
 
 Exit codes: 0 answered, 1 could not answer (bad input, unknown id), 2 usage error.";
 
+const INCIDENT_EXAMPLES: &str = "\
+Examples:
+  blastradius incident --bad acme-core@0.2.3 --window 2026-03-10T14:05:00Z..2026-03-10T16:20:00Z
+  blastradius incident --bad-from data/incident/bad-versions.txt --window 2026-03-10T14:05..2026-03-10T16:20
+  blastradius incident --bad-from advisories/ --window 2025-09-08T13:16:00Z..2025-09-08T15:20:00Z repos/
+  blastradius incident --credential acme-ci-token --window 2026-03-10T14:05:00Z..2026-03-10T16:20:00Z
+
+The window is [T0, T1): RFC 3339 times; a time without a zone is UTC.
+Builds come from a build log (CSV: build,lockfile,started_at,mode,mirror) among the inputs.
+
+Exit codes: 0 answered, 1 could not answer (bad input, unknown id), 2 usage error.";
+
 /// Measures the blast radius of a stolen package-publishing credential.
 #[derive(Debug, Parser)]
 #[command(name = "blastradius", version, about, after_help = EXAMPLES)]
@@ -44,6 +56,9 @@ pub enum Command {
     /// The shortest witness path from a credential to one node.
     #[command(after_help = EXAMPLES)]
     Explain(ExplainArgs),
+    /// Which lockfiles, builds and mirrors pulled bad versions during a window.
+    #[command(after_help = INCIDENT_EXAMPLES)]
+    Incident(IncidentArgs),
     /// The whole graph, as JSON or DOT.
     #[command(after_help = EXAMPLES)]
     Export(ExportArgs),
@@ -155,6 +170,46 @@ pub struct ExplainArgs {
     /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `incident` options.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["bad", "bad_from", "credential"])))]
+pub struct IncidentArgs {
+    /// Bad versions: NAME@VERSION or ECOSYSTEM:NAME@VERSION (repeat, or separate with commas).
+    #[arg(long, value_name = "NAME@VERSION", num_args = 1.., value_delimiter = ',')]
+    pub bad: Vec<String>,
+    /// Files (or directories) of bad versions: NAME@VERSION lines with `#` comments, or OSV
+    /// JSON records such as MAL- advisories.
+    #[arg(long, value_name = "FILE")]
+    pub bad_from: Vec<PathBuf>,
+    /// A stolen credential: the bad versions are those of packages it could publish whose
+    /// publication time lies in the window.
+    #[arg(long, value_name = "ID")]
+    pub credential: Option<String>,
+    /// The window T0..T1 during which the bad versions were live upstream.
+    #[arg(long, value_name = "T0..T1", value_parser = parse_window)]
+    pub window: crate::engine::incident::Window,
+    /// Inputs and the options every question shares.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Parses `T0..T1` (RFC 3339, or without a zone: UTC).
+fn parse_window(s: &str) -> Result<crate::engine::incident::Window, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected T0..T1, found {s:?}"))?;
+    let t = |x: &str| {
+        crate::ingest::buildlog::parse_time(x).ok_or_else(|| {
+            format!("expected an RFC 3339 time such as 2026-03-10T14:05:00Z, found {x:?}")
+        })
+    };
+    let (from, to) = (t(a)?, t(b)?);
+    if from >= to {
+        return Err(format!("the window must end after it starts, found {s:?}"));
+    }
+    Ok(crate::engine::incident::Window { from, to })
 }
 
 /// `export` options.

@@ -8,10 +8,12 @@
 //! ("transitive") passes to every dependent with a normal or build requirement (rule 3).
 
 pub mod headroom;
+pub mod incident;
 pub mod index;
 pub mod rank;
 mod rank_bits;
 pub mod reach;
+pub mod resolve;
 pub mod rights;
 
 pub use index::AttackIndex;

@@ -71,6 +71,7 @@ impl Graph {
                     yanked: v.yanked,
                     published: v.published,
                     has_metadata: true,
+                    publisher: v.publisher.clone(),
                 },
             );
         }
@@ -87,6 +88,7 @@ impl Graph {
                         yanked: false,
                         published: None,
                         has_metadata: false,
+                        publisher: None,
                     });
             }
         }
@@ -244,6 +246,7 @@ impl Graph {
         }
 
         let mut lockfiles: Vec<LockfileNode> = Vec::with_capacity(facts.lockfiles.len());
+        // (manifests are paired with lockfiles below, once they are interned)
         for l in &facts.lockfiles {
             let entries = l
                 .packages
@@ -263,12 +266,13 @@ impl Graph {
                 ecosystem: l.ecosystem,
                 entries,
                 roots: l.roots.iter().map(|&r| r as u32).collect(),
+                manifest: None,
             });
         }
-        let lock_by_file: FxHashMap<&std::path::Path, LockfileId> = lockfiles
+        let lock_by_file: FxHashMap<std::path::PathBuf, LockfileId> = lockfiles
             .iter()
             .enumerate()
-            .map(|(i, l)| (l.file.as_path(), LockfileId::from_index(i)))
+            .map(|(i, l)| (l.file.clone(), LockfileId::from_index(i)))
             .collect();
 
         let mut mirrors_src: Vec<_> = inv.map(|i| i.mirrors.iter().collect()).unwrap_or_default();
@@ -294,57 +298,83 @@ impl Graph {
                 executes: e.executes.clone(),
             })
             .collect();
-        let builds: Vec<BuildNode> = Vec::new();
 
         // Interned requirements and strings.
-        let mut reqs: Vec<Req> = Vec::new();
-        let mut req_ix: FxHashMap<String, u32> = FxHashMap::default();
-        let mut strings: Vec<String> = Vec::new();
-        let mut str_ix: FxHashMap<String, u32> = FxHashMap::default();
+        let mut interner = Interner::default();
         let mut deps: Vec<Dep> = Vec::new();
         let mut dep_lists: Vec<Vec<u32>> = Vec::with_capacity(versions.len());
-        for (vi, v) in versions.iter().enumerate() {
+        for fi in &fact_of_version {
             let mut list = Vec::new();
-            if let Some(fi) = fact_of_version[vi] {
+            if let Some(fi) = *fi {
                 let fact = &facts.versions[fi];
-                let eco = fact.ecosystem;
                 for d in &fact.deps {
-                    let req = match req_ix.get(d.req.as_str()) {
-                        Some(&i) => i,
-                        None => {
-                            reqs.push(Req {
-                                text: d.req.clone(),
-                                parsed: semver::VersionReq::parse(&d.req).ok(),
-                            });
-                            let i = (reqs.len() - 1) as u32;
-                            req_ix.insert(d.req.clone(), i);
-                            i
-                        }
-                    };
-                    let mut intern = |s: &Option<String>| {
-                        s.as_ref().map(|s| {
-                            *str_ix.entry(s.clone()).or_insert_with(|| {
-                                strings.push(s.clone());
-                                (strings.len() - 1) as u32
-                            })
-                        })
-                    };
-                    let target = intern(&d.target);
-                    let rename = intern(&d.rename);
                     list.push(deps.len() as u32);
-                    deps.push(Dep {
-                        package: pid(eco, &d.package),
-                        req,
-                        kind: d.kind,
-                        optional: d.optional,
-                        target,
-                        rename,
-                    });
+                    deps.push(interner.dep(d, pid(fact.ecosystem, &d.package)));
                 }
             }
-            let _ = v;
             dep_lists.push(list);
         }
+        let manifests: Vec<ManifestNode> = facts
+            .manifests
+            .iter()
+            .map(|m| ManifestNode {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                deps: m
+                    .deps
+                    .iter()
+                    .map(|d| interner.dep(d, pid(m.ecosystem, &d.package)))
+                    .collect(),
+            })
+            .collect();
+        let manifest_by_file: FxHashMap<&std::path::Path, u32> = facts
+            .manifests
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.file.as_path(), i as u32))
+            .collect();
+        for l in &mut lockfiles {
+            l.manifest = l.file.parent().and_then(|d| {
+                manifest_by_file
+                    .get(d.join("Cargo.toml").as_path())
+                    .copied()
+            });
+        }
+        let mirror_by_id: FxHashMap<&str, MirrorId> = mirrors
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.as_str(), MirrorId::from_index(i)))
+            .collect();
+        let mut builds: Vec<BuildNode> = Vec::with_capacity(facts.builds.len());
+        for b in &facts.builds {
+            let lockfile = *lock_by_file.get(b.lockfile_file.as_path()).ok_or_else(|| {
+                crate::error::Error::Parse {
+                    location: b.location.clone(),
+                    message: format!(
+                        "build {:?}: its lockfile {} was not loaded",
+                        b.id, b.lockfile_id
+                    ),
+                }
+            })?;
+            let mirror = match &b.mirror {
+                None => None,
+                Some(m) => Some(*mirror_by_id.get(m.as_str()).ok_or_else(|| crate::error::Error::Parse {
+                    location: b.location.clone(),
+                    message: format!(
+                        "build {:?} names unknown mirror {m:?} (expected the id of an inventory [[mirror]])",
+                        b.id
+                    ),
+                })?),
+            };
+            builds.push(BuildNode {
+                id: b.id.clone(),
+                lockfile,
+                started_at: b.started_at,
+                fresh: b.fresh,
+                mirror,
+            });
+        }
+        let Interner { reqs, strings, .. } = interner;
 
         // ---- pass 2: edges --------------------------------------------------------------
         let counts = [
@@ -506,6 +536,21 @@ impl Graph {
                 }
             }
         }
+        for (bi, b) in builds.iter().enumerate() {
+            let bid = BuildId::from_index(bi);
+            g.add_edge(
+                ix(NodeRef::Build(bid)),
+                ix(NodeRef::Lockfile(b.lockfile)),
+                Edge::Uses,
+            );
+            if let Some(m) = b.mirror {
+                g.add_edge(
+                    ix(NodeRef::Build(bid)),
+                    ix(NodeRef::Mirror(m)),
+                    Edge::FetchesThrough,
+                );
+            }
+        }
         let cred_by_id: FxHashMap<&str, CredentialId> = credentials
             .iter()
             .enumerate()
@@ -564,6 +609,7 @@ impl Graph {
             deps,
             reqs,
             strings,
+            manifests,
             package_index,
             version_ranges,
             version_deps: Csr::from_lists(dep_lists),
@@ -612,5 +658,52 @@ impl Ord for VersionKey {
 impl PartialOrd for VersionKey {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+/// Interns requirement strings (parsed once) and target/rename strings: millions of
+/// requirements share a few thousand distinct texts.
+#[derive(Default)]
+struct Interner {
+    reqs: Vec<Req>,
+    req_ix: FxHashMap<String, u32>,
+    strings: Vec<String>,
+    str_ix: FxHashMap<String, u32>,
+}
+
+impl Interner {
+    fn req(&mut self, text: &str) -> u32 {
+        if let Some(&i) = self.req_ix.get(text) {
+            return i;
+        }
+        self.reqs.push(Req {
+            text: text.to_owned(),
+            parsed: semver::VersionReq::parse(text).ok(),
+        });
+        let i = (self.reqs.len() - 1) as u32;
+        self.req_ix.insert(text.to_owned(), i);
+        i
+    }
+
+    fn string(&mut self, s: &Option<String>) -> Option<u32> {
+        let s = s.as_ref()?;
+        if let Some(&i) = self.str_ix.get(s.as_str()) {
+            return Some(i);
+        }
+        self.strings.push(s.clone());
+        let i = (self.strings.len() - 1) as u32;
+        self.str_ix.insert(s.clone(), i);
+        Some(i)
+    }
+
+    fn dep(&mut self, d: &crate::ingest::DepFact, package: PackageId) -> Dep {
+        Dep {
+            package,
+            req: self.req(&d.req),
+            kind: d.kind,
+            optional: d.optional,
+            target: self.string(&d.target),
+            rename: self.string(&d.rename),
+        }
     }
 }

@@ -97,6 +97,8 @@ pub struct VersionNode {
     /// Whether registry metadata described it (a version known only from a lockfile has no
     /// requirements on record).
     pub has_metadata: bool,
+    /// The account that published it, when the metadata says.
+    pub publisher: Option<String>,
 }
 
 /// A dependency requirement, the payload of a version → package edge.
@@ -151,6 +153,20 @@ pub struct LockfileNode {
     pub entries: Vec<LockEntry>,
     /// Root entries (workspace members).
     pub roots: Vec<u32>,
+    /// The manifest beside it (index for [`Graph::manifest`]), what a fresh build resolves.
+    pub manifest: Option<u32>,
+}
+
+/// A manifest (Cargo.toml): the requirements a fresh resolution starts from. Not a node of
+/// its own: it belongs to the lockfile beside it.
+#[derive(Debug, Clone)]
+pub struct ManifestNode {
+    /// Display path.
+    pub id: String,
+    /// Package name.
+    pub name: Option<String>,
+    /// Its registry requirements.
+    pub deps: Vec<Dep>,
 }
 
 /// A build node (from a build log).
@@ -264,6 +280,7 @@ pub struct Graph {
     deps: Vec<Dep>,
     reqs: Vec<Req>,
     strings: Vec<String>,
+    manifests: Vec<ManifestNode>,
     package_index: [FxHashMap<String, PackageId>; 3],
     version_ranges: Vec<Range<u32>>,
     version_deps: Csr<u32>,
@@ -346,6 +363,14 @@ impl Graph {
     /// Version payload.
     pub fn version(&self, v: VersionId) -> &VersionNode {
         &self.versions[v.index()]
+    }
+    /// All builds.
+    pub fn builds(&self) -> impl ExactSizeIterator<Item = BuildId> + '_ {
+        (0..self.builds.len()).map(BuildId::from_index)
+    }
+    /// A manifest by index (see [`LockfileNode::manifest`]).
+    pub fn manifest(&self, i: u32) -> &ManifestNode {
+        &self.manifests[i as usize]
     }
     /// Lockfile payload.
     pub fn lockfile(&self, l: LockfileId) -> &LockfileNode {

@@ -154,6 +154,7 @@ fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
         yanked: raw.yanked,
         published,
         deps,
+        publisher: None,
     })
 }
 

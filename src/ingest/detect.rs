@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{cratesio, inventory, lockfile, manifest, Facts};
+use super::{buildlog, cratesio, inventory, lockfile, manifest, Facts};
 use crate::error::{Error, Result};
 
 /// One input as the user named it: where it is and how to show paths under it.
@@ -65,6 +65,27 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
         }
         load_file(&file, &id, true, &mut facts, &mut seen_files)?;
     }
+    // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
+    let mut wanted: Vec<(PathBuf, String)> = Vec::new();
+    for b in &facts.builds {
+        wanted.push((b.lockfile_file.clone(), b.lockfile_id.clone()));
+        if b.fresh {
+            if let (Some(dir), Some(idir)) =
+                (b.lockfile_file.parent(), Path::new(&b.lockfile_id).parent())
+            {
+                let manifest = dir.join("Cargo.toml");
+                if manifest.is_file() {
+                    wanted.push((manifest, display_join(idir, "Cargo.toml")));
+                }
+            }
+        }
+    }
+    for (file, id) in wanted {
+        let canonical = file.canonicalize().unwrap_or(file);
+        if !seen_files.contains(&canonical) {
+            load_file(&canonical, &id, true, &mut facts, &mut seen_files)?;
+        }
+    }
     facts.canonicalise();
     Ok(facts)
 }
@@ -116,6 +137,7 @@ enum Kind {
     CargoLock,
     CargoToml,
     Inventory,
+    BuildLog,
     /// A format of an ecosystem blastradius does not read yet (npm, PyPI lockfiles).
     NotYet(&'static str),
     Unknown,
@@ -153,6 +175,9 @@ fn classify(name: &str, text: &str) -> Kind {
     }
     if cratesio::looks_like_index(text) {
         return Kind::Index;
+    }
+    if buildlog::looks_like_build_log(text) {
+        return Kind::BuildLog;
     }
     if name.ends_with(".lock")
         && text.contains("[[package]]")
@@ -229,7 +254,12 @@ fn load_file(
         Kind::CargoLock => facts
             .lockfiles
             .push(lockfile::cargo::parse(display, &canonical, text)?),
-        Kind::CargoToml => facts.manifests.push(manifest::parse(display, text)?),
+        Kind::CargoToml => facts
+            .manifests
+            .push(manifest::parse(display, &canonical, text)?),
+        Kind::BuildLog => facts
+            .builds
+            .extend(buildlog::parse(Path::new(display), &canonical, text)?),
         Kind::Inventory => {
             let inv = inventory::parse(Path::new(display), &canonical, text)?;
             if let Some(prev) = &facts.inventory {

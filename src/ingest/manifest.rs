@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// Parses a Cargo.toml. Workspace-inherited requirements are taken from the same file's
 /// `[workspace.dependencies]` when it has them and otherwise left out (the root manifest is
 /// another input).
-pub fn parse(id: &str, text: &str) -> Result<ManifestFact> {
+pub fn parse(id: &str, file: &Path, text: &str) -> Result<ManifestFact> {
     let shown = Path::new(id);
     let manifest = Manifest::from_str(text).map_err(|e| match e {
         cargo_toml::Error::Parse(t) => super::lockfile::cargo::toml_error(shown, text, &t),
@@ -69,6 +69,7 @@ pub fn parse(id: &str, text: &str) -> Result<ManifestFact> {
     }
     Ok(ManifestFact {
         id: id.to_owned(),
+        file: file.to_owned(),
         name: manifest.package.as_ref().map(|p| p.name.clone()),
         ecosystem: Ecosystem::CratesIo,
         deps,
@@ -100,7 +101,7 @@ proptest = "1"
 [target.'cfg(windows)'.dependencies]
 winapi = "0.3"
 "#;
-        let m = parse("svc/Cargo.toml", text).unwrap();
+        let m = parse("svc/Cargo.toml", Path::new("svc/Cargo.toml"), text).unwrap();
         assert_eq!(m.name.as_deref(), Some("svc"));
         let names: Vec<_> = m
             .deps

@@ -4,6 +4,8 @@
 //! Inputs are recognised by content (see [`detect`]); a directory is walked recursively in
 //! sorted order so that the same tree always yields the same facts.
 
+pub mod advisory;
+pub mod buildlog;
 pub mod cratesio;
 pub mod detect;
 pub mod inventory;
@@ -103,6 +105,9 @@ pub struct VersionFact {
     pub published: Option<jiff::Timestamp>,
     /// Its requirements.
     pub deps: Vec<DepFact>,
+    /// The account that published it, when the metadata says (crates.io db-dump
+    /// `published_by`, npm `_npmUser`); the sparse index does not.
+    pub publisher: Option<String>,
 }
 
 /// One package pinned in a lockfile.
@@ -138,6 +143,8 @@ pub struct LockfileFact {
 pub struct ManifestFact {
     /// Display id: the path as reached from the command line.
     pub id: String,
+    /// The file on disk (canonical): a fresh build resolves the manifest beside its lockfile.
+    pub file: PathBuf,
     /// Package name, when the manifest has a `[package]`.
     pub name: Option<String>,
     /// Registry.
@@ -170,6 +177,8 @@ pub struct Facts {
     pub owners: Vec<OwnerFact>,
     /// The user's inventory, when one was given.
     pub inventory: Option<Inventory>,
+    /// Builds from build logs.
+    pub builds: Vec<buildlog::BuildFact>,
     /// Inputs that were found but not used, said out loud (never a silent skip).
     pub warnings: Vec<String>,
 }
@@ -186,6 +195,8 @@ impl Facts {
         self.lockfiles.sort_by(|a, b| a.id.cmp(&b.id));
         self.lockfiles.dedup_by(|b, a| a.file == b.file);
         self.manifests.sort_by(|a, b| a.id.cmp(&b.id));
+        self.manifests.dedup_by(|b, a| a.file == b.file);
+        self.builds.sort_by(|a, b| a.id.cmp(&b.id));
         self.owners.sort();
         self.owners.dedup();
     }

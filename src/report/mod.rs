@@ -7,6 +7,7 @@
 pub mod dot;
 pub mod escape;
 pub mod export;
+pub mod incident;
 pub mod table;
 
 use serde::Serialize;
