@@ -321,3 +321,49 @@ fn table_leads_with_the_verdict() {
         Some("8 builds affected, 1 lockfile, 2 mirrors still serving")
     );
 }
+
+/// The demo's worked incident (data/incident/README.md gives the expected answer per build,
+/// derived by hand): the four ways of naming it agree byte for byte.
+#[test]
+fn demo_replay_matches_the_worked_answer() {
+    let w = "2026-03-10T14:05:00Z..2026-03-10T16:20:00Z";
+    let forms: [&[&str]; 4] = [
+        &["--bad", "acme-core@0.2.3"],
+        &["--bad-from", "data/incident/bad-versions.txt"],
+        &["--bad-from", "data/incident/MAL-ACME-0001.json"],
+        &["--credential", "acme-ci-token"],
+    ];
+    let mut outputs = Vec::new();
+    for f in forms {
+        let mut args = vec!["incident", "--format", "json", "--window", w];
+        args.extend_from_slice(f);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        outputs.push(out);
+    }
+    assert!(outputs.iter().all(|o| *o == outputs[0]));
+    let v: Value = serde_json::from_str(&outputs[0]).unwrap();
+    let want: BTreeMap<String, String> = [
+        ("acme-api#1042", "fresh"),
+        ("acme-api#1046", "mirror"),
+        ("acme-reports#8", "locked"),
+        ("acme-reports#9", "locked"),
+        ("acme-website-backend#88", "fresh"),
+        ("acme-worker#311", "fresh"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(reasons(&v), want);
+    insta::assert_snapshot!("demo_incident_json", outputs[0]);
+    let (_, table, _) = run(&[
+        "incident",
+        "--format",
+        "table",
+        "--window",
+        w,
+        "--bad",
+        "acme-core@0.2.3",
+    ]);
+    insta::assert_snapshot!("demo_incident_table", table);
+}
