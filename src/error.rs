@@ -24,7 +24,7 @@ pub enum Error {
         message: String,
     },
     /// An explicitly named input is in no format blastradius knows.
-    #[error("{path}: not a recognised input (expected a crates.io index file, Cargo.lock, Cargo.toml or an inventory TOML)")]
+    #[error("{path}: not a recognised input (expected a crates.io index file, Cargo.lock, Cargo.toml, an inventory TOML or a build log CSV)")]
     Unrecognised {
         /// The file given on the command line.
         path: PathBuf,

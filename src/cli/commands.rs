@@ -325,6 +325,9 @@ fn next_commands(
     ));
     s.push_str("  cargo run --release -- rank --all-accounts --hops 2\n");
     s.push_str("  cargo run --release -- rank --format json\n");
+    s.push_str(
+        "  cargo run --release -- incident --bad acme-core@0.2.3 --window 2026-03-10T14:05:00Z..2026-03-10T16:20:00Z\n",
+    );
     s
 }
 

@@ -17,9 +17,11 @@ Examples:
   blastradius explain --credential acme-ci-token --to ci:acme-worker
   blastradius reach --credential acme-ci-token --format dot | dot -Tsvg > reach.svg
   blastradius rank --all-accounts --format json --at 2026-01-01T00:00:00Z
+  blastradius incident --bad acme-core@0.2.3 --window 2026-03-10T14:05:00Z..2026-03-10T16:20:00Z
 
 Inputs (files or directories, recognised by content): crates.io sparse-index files,
-Cargo.lock (v1-v4), Cargo.toml, an inventory TOML. With none, the demo dataset is used.
+Cargo.lock (v1-v4), Cargo.toml, an inventory TOML, a build log CSV. With none, the demo
+dataset is used.
 
 Exit codes: 0 answered, 1 could not answer (bad input, unknown id), 2 usage error.";
 
