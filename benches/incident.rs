@@ -10,8 +10,9 @@
 //!   every affected lockfile).
 //!
 //! Before the measurement one line goes to stderr: lockfiles, pins, affected lockfiles, the
-//! time to generate the facts and to build the graph, and the process's peak resident memory
-//! so far (`VmHWM`, Linux only).
+//! time to generate the facts and to build the graph, the process's peak resident memory so
+//! far (`VmHWM`: facts and graph together, during the build) and its resident memory once the
+//! facts are dropped (`VmRSS`: about the graph alone), Linux only.
 //!
 //! `cargo bench --bench incident`. Everything is seeded: the same seed gives the same
 //! lockfiles, the same bad versions and the same answer.
@@ -139,10 +140,9 @@ fn facts(seed: u64, lockfiles: usize, pins: usize) -> Facts {
             packages[parent].deps.push(j);
         }
         // A few more edges to later entries (0 to 3 each, fewer near the end).
-        for j in 1..pins {
+        for (j, e) in packages.iter_mut().enumerate().take(pins).skip(1) {
             for _ in 0..rng.below(4) {
-                let d = j + 1 + rng.below(pins - j);
-                packages[j].deps.push(d);
+                e.deps.push(j + 1 + rng.below(pins - j));
             }
         }
         for e in &mut packages {
@@ -191,13 +191,17 @@ fn bad_specs(facts: &Facts, seed: u64, count: usize) -> Vec<BadSpec> {
         .collect()
 }
 
-/// Peak resident set size so far, from `/proc/self/status` (Linux).
-fn vm_hwm() -> String {
+/// A memory figure from `/proc/self/status` (Linux): `VmHWM` is the peak resident set size
+/// so far, `VmRSS` the current one.
+fn status(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+            s.lines().find_map(|l| {
+                l.strip_prefix(field)
+                    .and_then(|r| r.strip_prefix(':'))
+                    .map(|v| v.trim().to_owned())
+            })
         })
         .unwrap_or_else(|| "n/a".to_owned())
 }
@@ -231,13 +235,14 @@ fn scan(c: &mut Criterion) {
     let first = t.elapsed();
     eprintln!(
         "incident/scan: {lockfiles} lockfiles, {pins} pins, {} bad versions, {} affected \
-         lockfiles; generate {:.2?}, Graph::build {:.2?}, first scan {:.2?}, VmHWM {}",
+         lockfiles; generate {:.2?}, Graph::build {:.2?}, first scan {:.2?}; VmHWM {} (facts + graph), VmRSS {} (graph alone)",
         bad.len(),
         once.lockfiles.len(),
         generated,
         built,
         first,
-        vm_hwm()
+        status("VmHWM"),
+        status("VmRSS")
     );
     drop(once);
 

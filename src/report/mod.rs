@@ -221,6 +221,10 @@ pub fn step(from: &str, to: &str, same_package: bool) -> &'static str {
         ("lockfile", "environment") => "installed and built in",
         ("lockfile", "mirror") => "fetched through",
         ("environment", "credential") => "which holds",
+        ("version", "build") => "resolved fresh by",
+        ("lockfile", "build") => "installed by",
+        ("version", "mirror") => "cached by",
+        ("mirror", "build") => "served to",
         _ => "",
     }
 }
