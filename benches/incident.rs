@@ -10,9 +10,10 @@
 //!   every affected lockfile).
 //!
 //! Before the measurement one line goes to stderr: lockfiles, pins, affected lockfiles, the
-//! time to generate the facts and to build the graph, the process's peak resident memory so
-//! far (`VmHWM`: facts and graph together, during the build) and its resident memory once the
-//! facts are dropped (`VmRSS`: about the graph alone), Linux only.
+//! time to generate the facts and to build the graph, the resident memory once the facts are
+//! generated (`VmRSS`, before the graph exists) and the peak once the graph is built (`VmHWM`:
+//! facts and graph together), Linux only. The difference is about the graph's footprint
+//! (freed heap is not returned to the OS, so `VmRSS` after dropping the facts says nothing).
 //!
 //! `cargo bench --bench incident`. Everything is seeded: the same seed gives the same
 //! lockfiles, the same bad versions and the same answer.
@@ -210,6 +211,7 @@ fn scan(c: &mut Criterion) {
     let t = Instant::now();
     let facts = facts(SEED, LOCKFILES, PINS_PER_LOCKFILE);
     let generated = t.elapsed();
+    let facts_rss = status("VmRSS");
     let pins: usize = facts
         .lockfiles
         .iter()
@@ -219,6 +221,7 @@ fn scan(c: &mut Criterion) {
     let t = Instant::now();
     let graph = Graph::build(&facts).expect("generated facts build");
     let built = t.elapsed();
+    let peak = status("VmHWM");
     let lockfiles = facts.lockfiles.len();
     drop(facts);
     let bad: Vec<Bad> = incident::bad_versions(&graph, &specs).expect("bad versions");
@@ -235,14 +238,15 @@ fn scan(c: &mut Criterion) {
     let first = t.elapsed();
     eprintln!(
         "incident/scan: {lockfiles} lockfiles, {pins} pins, {} bad versions, {} affected \
-         lockfiles; generate {:.2?}, Graph::build {:.2?}, first scan {:.2?}; VmHWM {} (facts + graph), VmRSS {} (graph alone)",
+         lockfiles; generate {:.2?}, Graph::build {:.2?}, first scan {:.2?}; VmRSS {} with \
+         the facts, VmHWM {} with facts and graph",
         bad.len(),
         once.lockfiles.len(),
         generated,
         built,
         first,
-        status("VmHWM"),
-        status("VmRSS")
+        facts_rss,
+        peak
     );
     drop(once);
 
