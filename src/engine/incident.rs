@@ -334,6 +334,8 @@ pub fn incident(g: &Graph, bad: Vec<Bad>, window: Window) -> Result<Incident> {
     let serving = |m: Option<MirrorId>| {
         m.is_some_and(|m| mirrors.iter().any(|s| s.mirror == m && s.still_serving))
     };
+    let hit_of: rustc_hash::FxHashMap<LockfileId, &LockfileHit> =
+        lockfiles.iter().map(|h| (h.lockfile, h)).collect();
 
     let builds: Vec<Result<Option<BuildHit>>> = g
         .builds()
@@ -343,7 +345,7 @@ pub fn incident(g: &Graph, bad: Vec<Bad>, window: Window) -> Result<Incident> {
             let node = g.build_node(b);
             let t = node.started_at;
             if !node.fresh {
-                let Some(hit) = lockfiles.iter().find(|h| h.lockfile == node.lockfile) else {
+                let Some(hit) = hit_of.get(&node.lockfile) else {
                     return Ok(None);
                 };
                 if t < window.from {
