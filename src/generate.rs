@@ -74,15 +74,24 @@ impl WorldParams {
 }
 
 /// splitmix64: tiny, fast, good enough statistically, and identical everywhere (no
-/// dependency whose output could change between versions).
-struct Rng(u64);
+/// dependency whose output could change between versions). Shared by the generator, the
+/// benches and the property tests so that a seed means the same world everywhere.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    /// The generator's own seeding (mixes the seed with a constant).
+    pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x6A09_E667_F3BC_C908)
     }
 
-    fn next_u64(&mut self) -> u64 {
+    /// Starts from a raw state, for callers that mix their own seeds.
+    pub fn from_state(state: u64) -> Self {
+        Rng(state)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -91,16 +100,17 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// Uniform in 0..n (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() >> 32).wrapping_mul(n as u64) >> 32) as usize
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 

@@ -19,22 +19,12 @@ use blastradius::ingest::{
 };
 use proptest::prelude::*;
 
-/// splitmix64: a tiny deterministic generator so a proptest seed maps to one world.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
+/// A proptest seed maps to one world through the generator's own PRNG.
+use blastradius::generate::Rng;
+
+/// True with probability `pct` percent.
+fn chance(r: &mut Rng, pct: u64) -> bool {
+    r.chance(pct as f64 / 100.0)
 }
 
 const REQS: [&str; 6] = ["^1", "=1.0.0", "*", ">=1.0, <=1.1.0", "~1.0", "^1.1"];
@@ -42,7 +32,7 @@ const REQS: [&str; 6] = ["^1", "=1.0.0", "*", ">=1.0, <=1.1.0", "~1.0", "^1.1"];
 /// A small world: packages with one or two versions, random requirements of every kind
 /// (cycles allowed), owners, credentials, lockfiles, environments and a mirror.
 fn world(seed: u64, n: usize) -> Facts {
-    let mut r = Rng(seed);
+    let mut r = Rng::from_state(seed);
     let name = |i: usize| format!("p{i}");
     let mut versions = Vec::new();
     for i in 0..n {
@@ -63,7 +53,7 @@ fn world(seed: u64, n: usize) -> Facts {
                     package: name(t),
                     req: REQS[r.below(REQS.len())].into(),
                     kind,
-                    optional: r.chance(10),
+                    optional: chance(&mut r, 10),
                     target: None,
                     rename: None,
                 });
@@ -72,7 +62,7 @@ fn world(seed: u64, n: usize) -> Facts {
                 ecosystem: Ecosystem::CratesIo,
                 name: name(i),
                 version: format!("1.{v}.0"),
-                yanked: r.chance(5),
+                yanked: chance(&mut r, 5),
                 published: None,
                 deps,
                 publisher: None,
@@ -129,7 +119,7 @@ fn world(seed: u64, n: usize) -> Facts {
             scopes: vec![],
             rights: Rights {
                 publish: true,
-                yank: r.chance(50),
+                yank: chance(&mut r, 50),
             },
             packages: None,
             expires: None,
