@@ -694,8 +694,8 @@ fn rank_json_shape_and_order() {
         }
         prev = Some((score, id));
     }
-    // The inventory's 12 credentials are ranked, not accounts.
-    assert_eq!(creds.len(), 12);
+    // The inventory's 13 credentials are ranked, not accounts.
+    assert_eq!(creds.len(), 13);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1399,10 +1399,10 @@ fn every_witness_path_is_a_real_simple_chain() {
     );
 }
 
-/// npm and PyPI lockfiles are not read yet: in a directory walk they are skipped out loud
-/// (a warning per file), never mistaken for a Cargo.lock; named explicitly they are an error.
+/// npm and PyPI lockfiles beside a Cargo.lock are each read into their own ecosystem: the
+/// same name (`widget`) on crates.io and PyPI stays two packages with two owners.
 #[test]
-fn other_ecosystems_are_skipped_with_a_warning_not_misparsed() {
+fn lockfiles_of_three_ecosystems_never_merge_names() {
     let dir = format!("{}/tests/fixtures/cli/mixed", env!("CARGO_MANIFEST_DIR"));
     let out = bin()
         .args(["rank", "--format", "json", "--at", AT, &dir])
@@ -1414,12 +1414,6 @@ fn other_ecosystems_are_skipped_with_a_warning_not_misparsed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("py/uv.lock: skipped: PyPI"), "{stderr}");
-    assert!(
-        stderr.contains("js/package-lock.json: skipped: npm"),
-        "{stderr}"
-    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = json["credentials"]
         .as_array()
@@ -1427,15 +1421,21 @@ fn other_ecosystems_are_skipped_with_a_warning_not_misparsed() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["owner-of:widget"]);
-
+    assert_eq!(ids, ["owner-of:pypi:widget", "owner-of:widget"]);
     let out = bin()
-        .args(["rank", "--format", "json", &format!("{dir}/py/uv.lock")])
+        .args(["export", "--format", "json", &dir])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("PyPI lockfiles and manifests are not read")
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lockfiles = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "lockfile")
+        .count();
+    assert_eq!(
+        lockfiles, 3,
+        "Cargo.lock, package-lock.json and uv.lock are all read"
     );
 }
 

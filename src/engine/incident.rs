@@ -3,8 +3,10 @@
 //!
 //! Decisions where the contract is silent (README, "Incident"): a `locked` build that started
 //! before T0 is not affected even if its lockfile pins a bad version now (the version did not
-//! exist yet, so the lockfile it used could not have pinned it); after T1 a locked build still
-//! installs what its lockfile pins. A `fresh` build needs the manifest beside its lockfile; its
+//! exist yet, so the lockfile it used could not have pinned it). After T1 a locked crates.io
+//! build still installs what its lockfile pins (yanked versions stay downloadable); a locked npm
+//! or PyPI build gets it only from a mirror that still serves it (the registries delete
+//! malicious versions), reported with reason `mirror`. A `fresh` build needs the manifest beside its lockfile; its
 //! absence is an error, never a silent "not affected".
 
 use rayon::prelude::*;
@@ -142,7 +144,7 @@ pub fn bad_versions(g: &Graph, specs: &[BadSpec]) -> Result<Vec<Bad>> {
             None => {
                 let found: Vec<Ecosystem> = [Ecosystem::CratesIo, Ecosystem::Npm, Ecosystem::Pypi]
                     .into_iter()
-                    .filter(|&e| g.package_by_name(e, &s.name).is_some())
+                    .filter(|&e| g.package_by_name(e, &e.normalise(&s.name)).is_some())
                     .collect();
                 match found.as_slice() {
                     [e] => *e,
@@ -156,14 +158,15 @@ pub fn bad_versions(g: &Graph, specs: &[BadSpec]) -> Result<Vec<Bad>> {
                 }
             }
         };
-        let package = g.package_by_name(ecosystem, &s.name);
+        let name = ecosystem.normalise(&s.name);
+        let package = g.package_by_name(ecosystem, &name);
         let node = package.and_then(|p| {
             g.versions_of(p)
                 .find(|&v| g.version(v).version == s.version)
         });
         out.push(Bad {
             ecosystem,
-            name: s.name.clone(),
+            name,
             version: s.version.clone(),
             package,
             node,
@@ -351,16 +354,32 @@ pub fn incident(g: &Graph, bad: Vec<Bad>, window: Window) -> Result<Incident> {
                 if t < window.from {
                     return Ok(None);
                 }
+                // After the window crates.io still serves a yanked version to a lockfile that
+                // pins it; npm and PyPI delete malicious versions, so only a mirror that kept a
+                // copy can still hand it out.
+                let reason = if t < window.to || g.lockfile(node.lockfile).ecosystem == Ecosystem::CratesIo {
+                    Reason::Locked
+                } else if serving(node.mirror) {
+                    Reason::Mirror
+                } else {
+                    return Ok(None);
+                };
                 let chain = hit.path.iter().map(|&e| entry_id(g, node.lockfile, e)).collect();
                 return Ok(Some(BuildHit {
                     build: b,
-                    reason: Reason::Locked,
+                    reason,
                     version: hit.versions[0],
                     chain,
                     optional: false,
                 }));
             }
             let lf = g.lockfile(node.lockfile);
+            if lf.ecosystem != Ecosystem::CratesIo {
+                return Err(Error::Unknown(format!(
+                    "build {:?} is fresh, but fresh resolution of {} manifests is not built yet: log it as locked, or check it by hand",
+                    node.id, lf.ecosystem
+                )));
+            }
             let Some(mi) = lf.manifest else {
                 return Err(Error::Unknown(format!(
                     "build {:?} is fresh but there is no Cargo.toml beside its lockfile {}: cannot tell what it resolved",

@@ -170,7 +170,12 @@ impl Graph {
             if !owned[pi] {
                 let i = add_account(
                     AccountNode {
-                        id: format!("owner-of:{}", p.name),
+                        // crates.io keeps the plain `owner-of:NAME` of the contract; other
+                        // ecosystems say theirs, so `widget` on crates.io and on PyPI differ.
+                        id: match p.ecosystem {
+                            Ecosystem::CratesIo => format!("owner-of:{}", p.name),
+                            eco => format!("owner-of:{eco}:{}", p.name),
+                        },
                         ecosystem: p.ecosystem,
                         kind: None,
                         mfa: None,

@@ -27,8 +27,9 @@ impl Input {
     }
 }
 
-/// Directories never worth walking into.
-const SKIP_DIRS: [&str; 3] = [".git", "target", ".hg"];
+/// Directories never worth walking into (`node_modules` holds npm's own hidden lockfile and
+/// thousands of installed manifests: the project's lockfile already says what is in it).
+const SKIP_DIRS: [&str; 5] = [".git", "target", ".hg", "node_modules", ".venv"];
 
 /// Loads every input into one [`Facts`].
 pub fn load(inputs: &[Input]) -> Result<Facts> {
@@ -138,34 +139,48 @@ enum Kind {
     CargoToml,
     Inventory,
     BuildLog,
-    /// A format of an ecosystem blastradius does not read yet (npm, PyPI lockfiles).
+    NpmLock,
+    YarnLock,
+    PnpmLock,
+    UvLock,
+    PoetryLock,
+    Requirements,
+    /// A manifest of another ecosystem (package.json, pyproject.toml): read only as the
+    /// companion of a lockfile, so skipped in a walk.
+    Companion,
+    /// A format blastradius does not read yet.
     NotYet(&'static str),
     Unknown,
 }
 
-/// Lockfiles and manifests of ecosystems not read yet, by file name.
-fn not_yet(name: &str) -> Option<&'static str> {
-    match name {
-        "package-lock.json"
-        | "npm-shrinkwrap.json"
-        | "yarn.lock"
-        | "pnpm-lock.yaml"
-        | "package.json" => Some("npm"),
-        "uv.lock" | "poetry.lock" | "pyproject.toml" | "Pipfile.lock" => Some("PyPI"),
-        n if n.ends_with(".package-lock.json")
-            || n.ends_with(".yarn.lock")
-            || n.ends_with(".pnpm-lock.yaml") =>
-        {
-            Some("npm")
-        }
-        n if n.ends_with(".uv.lock") || n.ends_with(".poetry.lock") => Some("PyPI"),
-        _ => None,
-    }
+/// Lockfiles of npm and PyPI by file name (`name` or a prefixed copy such as
+/// `webpack@2025-09-08.yarn.lock`).
+fn by_name(name: &str) -> Option<Kind> {
+    let is = |base: &str| name == base || name.ends_with(&format!(".{base}"));
+    Some(if is("package-lock.json") || is("npm-shrinkwrap.json") {
+        Kind::NpmLock
+    } else if is("yarn.lock") {
+        Kind::YarnLock
+    } else if is("pnpm-lock.yaml") {
+        Kind::PnpmLock
+    } else if is("uv.lock") {
+        Kind::UvLock
+    } else if is("poetry.lock") {
+        Kind::PoetryLock
+    } else if name.starts_with("requirements") && name.ends_with(".txt") {
+        Kind::Requirements
+    } else if is("package.json") || is("pyproject.toml") {
+        Kind::Companion
+    } else if name == "Pipfile.lock" {
+        Kind::NotYet("Pipfile.lock")
+    } else {
+        return None;
+    })
 }
 
 fn classify(name: &str, text: &str) -> Kind {
-    if let Some(eco) = not_yet(name) {
-        return Kind::NotYet(eco);
+    if let Some(kind) = by_name(name) {
+        return kind;
     }
     if name == "Cargo.lock" || name.ends_with(".Cargo.lock") {
         return Kind::CargoLock;
@@ -193,13 +208,15 @@ fn classify(name: &str, text: &str) -> Kind {
         return Kind::Inventory;
     }
     // uv.lock and poetry.lock also hold `[[package]]` entries with a name and a version.
-    let python = table.contains_key("requires-python")
-        || table
-            .get("metadata")
-            .and_then(|m| m.get("python-versions").or_else(|| m.get("content-hash")))
-            .is_some();
-    if python {
-        return Kind::NotYet("PyPI");
+    if table.contains_key("requires-python") {
+        return Kind::UvLock;
+    }
+    if table
+        .get("metadata")
+        .and_then(|m| m.get("python-versions").or_else(|| m.get("content-hash")))
+        .is_some()
+    {
+        return Kind::PoetryLock;
     }
     match table.get("package") {
         Some(toml::Value::Array(pkgs))
@@ -273,15 +290,46 @@ fn load_file(
             }
             facts.inventory = Some(inv);
         }
-        Kind::NotYet(eco) if explicit => {
+        Kind::NpmLock => facts
+            .lockfiles
+            .push(lockfile::npm::parse(display, &canonical, text)?),
+        Kind::YarnLock => {
+            let manifest = yarn_manifest(path);
+            facts.lockfiles.push(lockfile::yarn::parse(
+                display,
+                &canonical,
+                text,
+                manifest.as_deref(),
+            )?)
+        }
+        Kind::PnpmLock => facts
+            .lockfiles
+            .push(lockfile::pnpm::parse(display, &canonical, text)?),
+        Kind::UvLock => facts
+            .lockfiles
+            .push(lockfile::python::parse_uv(display, &canonical, text)?),
+        Kind::PoetryLock => facts
+            .lockfiles
+            .push(lockfile::python::parse_poetry(display, &canonical, text)?),
+        Kind::Requirements => facts
+            .lockfiles
+            .push(lockfile::python::parse_requirements(display, &canonical, text)?),
+        Kind::Companion if explicit => {
             return Err(Error::parse_in(
                 Path::new(display),
-                format!("{eco} lockfiles and manifests are not read by this version of blastradius (crates.io inputs only)"),
+                "npm and PyPI manifests are read only beside their lockfile (give the lockfile or its directory)",
             ))
         }
-        Kind::NotYet(eco) => facts.warnings.push(format!(
-            "{display}: skipped: {eco} lockfiles and manifests are not read by this version (crates.io inputs only)"
-        )),
+        Kind::Companion => {}
+        Kind::NotYet(what) if explicit => {
+            return Err(Error::parse_in(
+                Path::new(display),
+                format!("{what} is not read by this version of blastradius"),
+            ))
+        }
+        Kind::NotYet(what) => facts
+            .warnings
+            .push(format!("{display}: skipped: {what} is not read by this version")),
         Kind::Unknown if explicit => {
             return Err(Error::Unrecognised {
                 path: PathBuf::from(display),
@@ -290,6 +338,17 @@ fn load_file(
         Kind::Unknown => {}
     }
     Ok(())
+}
+
+/// The package.json beside a yarn.lock (`yarn.lock` → `package.json`,
+/// `x.yarn.lock` → `x.package.json`): yarn.lock lists no root requirements of its own.
+fn yarn_manifest(lock: &Path) -> Option<String> {
+    let name = lock.file_name()?.to_string_lossy().into_owned();
+    let sibling = match name.strip_suffix("yarn.lock") {
+        Some(prefix) => format!("{prefix}package.json"),
+        None => "package.json".into(),
+    };
+    std::fs::read_to_string(lock.with_file_name(sibling)).ok()
 }
 
 /// Joins a display directory and a relative path lexically (`a/./b/../c` → `a/c`), with `/`

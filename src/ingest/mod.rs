@@ -44,6 +44,15 @@ impl Ecosystem {
         }
     }
 
+    /// A package name as the registry compares it: PyPI folds case and treats runs of `-`,
+    /// `_` and `.` as one `-` (PEP 503); crates.io and npm names are taken as written.
+    pub fn normalise(self, name: &str) -> String {
+        match self {
+            Ecosystem::Pypi => lockfile::python::normalise_name(name),
+            _ => name.to_owned(),
+        }
+    }
+
     /// Parses the spelling used in inventories and on the command line.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -208,3 +217,15 @@ pub fn demo_dir() -> PathBuf {
 }
 
 pub use detect::load;
+
+#[cfg(test)]
+mod tests {
+    use super::Ecosystem;
+
+    #[test]
+    fn pep503_names() {
+        assert_eq!(Ecosystem::Pypi.normalise("Foo_Bar.baz"), "foo-bar-baz");
+        assert_eq!(Ecosystem::Pypi.normalise("a--_b"), "a-b");
+        assert_eq!(Ecosystem::Npm.normalise("Foo_Bar"), "Foo_Bar");
+    }
+}

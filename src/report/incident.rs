@@ -261,7 +261,12 @@ pub fn table(r: &IncidentReport) -> String {
                 "locked" => format!("its lockfile {} pins it", terminal(&b.lockfile)),
                 "fresh" => "resolved it fresh inside the window".to_string(),
                 _ => format!(
-                    "resolved it after the window through {}, which kept serving it",
+                    "{} it after the window from {}, which kept serving it",
+                    if b.mode == "fresh" {
+                        "resolved"
+                    } else {
+                        "installed"
+                    },
                     terminal(b.mirror.as_deref().unwrap_or("?"))
                 ),
             };

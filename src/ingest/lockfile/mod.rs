@@ -2,6 +2,10 @@
 //! build. One file per format family.
 
 pub mod cargo;
+pub mod npm;
+pub mod pnpm;
+pub mod python;
+pub mod yarn;
 
 /// Finds the first git merge-conflict marker; a conflicted lockfile is an error, never a
 /// silently partial answer.
