@@ -367,3 +367,113 @@ fn demo_replay_matches_the_worked_answer() {
     ]);
     insta::assert_snapshot!("demo_incident_table", table);
 }
+
+/// The 2025-09-08 npm replay in data/npm-incident/ (README there: the answer per build, worked
+/// out by hand from the lockfiles): npm, yarn and pnpm lockfiles, a transitive-only pin, and
+/// after the window only the proxy that kept the deleted versions still infects a build.
+#[test]
+fn npm_replay_matches_the_worked_answer() {
+    let (code, out, err) = run(&[
+        "incident",
+        "--format",
+        "json",
+        "--bad-from",
+        "data/npm-incident/bad-versions.txt",
+        "--window",
+        "2025-09-08T13:16:00Z..2025-09-08T19:59:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let want: BTreeMap<String, String> = [
+        ("acme-cli-js#42", "locked"),
+        ("acme-dashboard#501", "locked"),
+        ("acme-dashboard#502", "mirror"),
+        ("acme-docs#130", "locked"),
+        ("acme-docs#131", "mirror"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(reasons(&v), want);
+    let lockfiles: BTreeMap<String, Value> = v["lockfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["id"].as_str().unwrap().to_owned(), l["versions"].clone()))
+        .collect();
+    assert_eq!(lockfiles.len(), 3, "acme-status pins only clean versions");
+    assert_eq!(
+        lockfiles["data/npm-incident/acme-dashboard/package-lock.json"],
+        serde_json::json!([
+            "npm:ansi-regex@6.2.1",
+            "npm:chalk@5.6.1",
+            "npm:debug@4.4.2",
+            "npm:strip-ansi@7.1.1"
+        ])
+    );
+    let docs = v["lockfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "data/npm-incident/acme-docs/pnpm-lock.yaml")
+        .unwrap();
+    assert_eq!(
+        docs["path"],
+        serde_json::json!([
+            "acme-docs@0.0.0",
+            "npm:parse-json@5.2.0",
+            "npm:error-ex@1.3.3"
+        ])
+    );
+}
+
+/// `supports-color` is both a crate and an npm package: an unprefixed name that exists in both
+/// is refused, and a prefixed one never matches across ecosystems.
+#[test]
+fn a_name_shared_by_two_ecosystems_never_matches_across_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rs")).unwrap();
+    std::fs::create_dir_all(dir.path().join("js")).unwrap();
+    std::fs::write(
+        dir.path().join("rs/Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"supports-color\",\n]\n\n[[package]]\nname = \"supports-color\"\nversion = \"10.2.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("js/package-lock.json"),
+        r#"{"name":"web","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"web","version":"1.0.0","dependencies":{"supports-color":"^10.2.0"}},"node_modules/supports-color":{"version":"10.2.1","resolved":"https://registry.npmjs.org/supports-color/-/supports-color-10.2.1.tgz"}}}"#,
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let w = "2025-09-08T13:16:00Z..2025-09-08T19:59:00Z";
+    let (code, _, err) = run(&[
+        "incident",
+        "--bad",
+        "supports-color@10.2.1",
+        "--window",
+        w,
+        d,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("several ecosystems") && err.contains("npm:supports-color@10.2.1"),
+        "{err}"
+    );
+    for (bad, lockfile) in [
+        ("npm:supports-color@10.2.1", "js/package-lock.json"),
+        ("crates.io:supports-color@10.2.1", "rs/Cargo.lock"),
+    ] {
+        let (code, out, err) = run(&[
+            "incident", "--format", "json", "--bad", bad, "--window", w, d,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let ids: Vec<&str> = v["lockfiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [format!("{d}/{lockfile}")], "{bad}");
+    }
+}
