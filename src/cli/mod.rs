@@ -20,8 +20,9 @@ Examples:
   blastradius incident --bad acme-core@0.2.3 --window 2026-03-10T14:05:00Z..2026-03-10T16:20:00Z
 
 Inputs (files or directories, recognised by content): crates.io sparse-index files,
-Cargo.lock (v1-v4), Cargo.toml, an inventory TOML, a build log CSV. With none, the demo
-dataset is used.
+Cargo.lock (v1-v4), Cargo.toml, package-lock.json (v1-v3), yarn.lock, pnpm-lock.yaml,
+uv.lock, poetry.lock, requirements.txt, an inventory TOML, a build log CSV. With none, the
+demo dataset is used.
 
 Exit codes: 0 answered, 1 could not answer (bad input, unknown id), 2 usage error.";
 
