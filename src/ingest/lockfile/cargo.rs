@@ -31,10 +31,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
         match v.as_integer() {
             Some(n) if SUPPORTED.contains(&n) => {}
             _ => {
-                let line = text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("version"))
-                    .map_or(1, |i| i + 1);
+                let line = super::top_level_key_line(text, "version");
                 return Err(Error::parse_at(
                     shown,
                     line,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::cargo::toml_error;
 use super::conflict_marker_line;
+use super::top_level_key_line;
 use crate::error::{Error, Result};
 use crate::ingest::{Ecosystem, LockedPackage, LockfileFact};
 
@@ -66,22 +67,6 @@ fn prefixed(e: Error, what: &str) -> Error {
         },
         other => other,
     }
-}
-
-/// 1-based line of the first top-level `key = …` (before any table header), or 1.
-fn top_level_key_line(text: &str, key: &str) -> usize {
-    for (i, l) in text.lines().enumerate() {
-        let t = l.trim_start();
-        if t.starts_with('[') {
-            break;
-        }
-        if let Some(rest) = t.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return i + 1;
-            }
-        }
-    }
-    1
 }
 
 /// 1-based line of `key = …` inside the table `[table]`, or of the header, or 1.
