@@ -33,5 +33,6 @@ pub mod generate;
 pub mod graph;
 pub mod ingest;
 pub mod report;
+pub mod versioning;
 
 pub use error::{Error, Result};

@@ -275,7 +275,7 @@ pub fn incident(g: &Graph, bad: Vec<Bad>, window: Window) -> Result<Incident> {
         match (b.node, b.package) {
             (Some(v), _) => set.add_known(v),
             (None, Some(p)) => {
-                if let Ok(v) = semver::Version::parse(&b.version) {
+                if let Some(v) = crate::versioning::Version::parse(b.ecosystem, &b.version) {
                     set.add_unlisted(p, v);
                 }
             }
@@ -374,15 +374,14 @@ pub fn incident(g: &Graph, bad: Vec<Bad>, window: Window) -> Result<Incident> {
                 }));
             }
             let lf = g.lockfile(node.lockfile);
-            if lf.ecosystem != Ecosystem::CratesIo {
-                return Err(Error::Unknown(format!(
-                    "build {:?} is fresh, but fresh resolution of {} manifests is not built yet: log it as locked, or check it by hand",
-                    node.id, lf.ecosystem
-                )));
-            }
             let Some(mi) = lf.manifest else {
+                let manifest = match lf.ecosystem {
+                    Ecosystem::CratesIo => "Cargo.toml",
+                    Ecosystem::Npm => "package.json",
+                    Ecosystem::Pypi => "pyproject.toml",
+                };
                 return Err(Error::Unknown(format!(
-                    "build {:?} is fresh but there is no Cargo.toml beside its lockfile {}: cannot tell what it resolved",
+                    "build {:?} is fresh but there is no {manifest} beside its lockfile {}: cannot tell what it resolved",
                     node.id, lf.id
                 )));
             };

@@ -5,7 +5,6 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::headroom::has_headroom;
 use super::VersionsMode;
 use crate::graph::{Graph, PackageId, VersionId};
 use crate::ingest::DepKind;
@@ -58,13 +57,12 @@ impl AttackIndex {
         let verdicts: Vec<bool> = pairs
             .par_iter()
             .map(|&(p, req)| match &graph.req(req).parsed {
-                Some(parsed) => {
-                    let versions = graph.versions_of(p).rev();
-                    let sv: Vec<&semver::Version> = versions
-                        .filter_map(|v| graph.version(v).semver.as_ref())
-                        .collect();
-                    has_headroom(parsed, sv)
-                }
+                Some(parsed) => parsed.has_headroom(
+                    graph
+                        .versions_of(p)
+                        .rev()
+                        .filter_map(|v| graph.version(v).parsed.as_ref()),
+                ),
                 // An unparsable requirement is treated as open: over-reporting is safer than a
                 // false "not reached".
                 None => true,
@@ -124,9 +122,9 @@ pub fn considered_versions(graph: &Graph, mode: VersionsMode) -> Vec<VersionId> 
                 let release = live.clone().rev().find(|&v| {
                     graph
                         .version(v)
-                        .semver
+                        .parsed
                         .as_ref()
-                        .is_some_and(|s| s.pre.is_empty())
+                        .is_some_and(|s| !s.is_prerelease())
                 });
                 if let Some(v) = release.or_else(|| live.clone().next_back()) {
                     out.push(v);

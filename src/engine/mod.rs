@@ -7,7 +7,6 @@
 //! dependents whose requirement has headroom (rule 2); a package reached through a dependency
 //! ("transitive") passes to every dependent with a normal or build requirement (rule 3).
 
-pub mod headroom;
 pub mod incident;
 pub mod index;
 pub mod rank;

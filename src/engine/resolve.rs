@@ -16,6 +16,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::graph::{Dep, Graph, ManifestNode, PackageId, VersionId};
 use crate::ingest::DepKind;
+use crate::versioning::Version;
 
 /// A version a resolution can choose: a known version node, or a bad version the metadata does
 /// not list (named only by the responder).
@@ -24,14 +25,14 @@ pub enum Choice {
     /// A version in the graph.
     Known(VersionId),
     /// A bad version absent from the registry metadata: its requirements are unknown.
-    Unlisted(PackageId, semver::Version),
+    Unlisted(PackageId, Version),
 }
 
 /// The bad versions of an incident, per package, as the resolver sees them.
 #[derive(Debug, Default, Clone)]
 pub struct BadSet {
     nodes: FxHashSet<VersionId>,
-    unlisted: FxHashMap<PackageId, Vec<semver::Version>>,
+    unlisted: FxHashMap<PackageId, Vec<Version>>,
 }
 
 impl BadSet {
@@ -40,7 +41,7 @@ impl BadSet {
         self.nodes.insert(v);
     }
     /// Adds a bad version that the metadata does not list.
-    pub fn add_unlisted(&mut self, p: PackageId, v: semver::Version) {
+    pub fn add_unlisted(&mut self, p: PackageId, v: Version) {
         self.unlisted.entry(p).or_default().push(v);
     }
     /// Whether a choice is bad.
@@ -147,31 +148,42 @@ fn pick(
     bad_available: bool,
 ) -> Option<Choice> {
     let req = g.req(dep.req).parsed.as_ref()?;
-    // Versions are sorted ascending: the first available match from the top is the highest.
-    let mut best: Option<(&semver::Version, Choice)> = None;
-    for v in g.versions_of(dep.package).rev() {
-        let node = g.version(v);
-        let Some(sv) = node.semver.as_ref() else {
-            continue;
+    // PEP 440: a pre-release is taken when no final release satisfies the requirement; the
+    // second pass admits them (for Cargo and npm ranges it is the same as the first).
+    (0..2).find_map(|pass| {
+        let admits = |v: &Version| {
+            if pass == 0 {
+                req.matches(v)
+            } else {
+                req.matches_any_prerelease(v)
+            }
         };
-        let available = if bad.contains_node(v) {
-            bad_available
-        } else {
-            !node.yanked && node.published.is_none_or(|p| p <= at)
-        };
-        if available && req.matches(sv) {
-            best = Some((sv, Choice::Known(v)));
-            break;
-        }
-    }
-    if bad_available {
-        for sv in bad.unlisted.get(&dep.package).into_iter().flatten() {
-            if req.matches(sv) && best.as_ref().is_none_or(|(b, _)| *b < sv) {
-                best = Some((sv, Choice::Unlisted(dep.package, sv.clone())));
+        // Versions are sorted ascending: the first available match from the top is the highest.
+        let mut best: Option<(&Version, Choice)> = None;
+        for v in g.versions_of(dep.package).rev() {
+            let node = g.version(v);
+            let Some(parsed) = node.parsed.as_ref() else {
+                continue;
+            };
+            let available = if bad.contains_node(v) {
+                bad_available
+            } else {
+                !node.yanked && node.published.is_none_or(|p| p <= at)
+            };
+            if available && admits(parsed) {
+                best = Some((parsed, Choice::Known(v)));
+                break;
             }
         }
-    }
-    best.map(|(_, c)| c)
+        if bad_available {
+            for bv in bad.unlisted.get(&dep.package).into_iter().flatten() {
+                if admits(bv) && best.as_ref().is_none_or(|(b, _)| *b < bv) {
+                    best = Some((bv, Choice::Unlisted(dep.package, bv.clone())));
+                }
+            }
+        }
+        best.map(|(_, c)| c)
+    })
 }
 
 #[cfg(test)]
@@ -349,7 +361,7 @@ mod tests {
         let g = graph();
         let mut bad = BadSet::default();
         let a = g.package_by_name(Ecosystem::CratesIo, "a").unwrap();
-        bad.add_unlisted(a, semver::Version::new(1, 9, 0));
+        bad.add_unlisted(a, Version::Cargo(semver::Version::new(1, 9, 0)));
         let m = (0..2)
             .map(|i| g.manifest(i))
             .find(|m| m.name.as_deref() == Some("m"))

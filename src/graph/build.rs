@@ -10,6 +10,7 @@ use super::*;
 use crate::error::Result;
 use crate::ingest::pattern;
 use crate::ingest::Facts;
+use crate::versioning::{Requirement, Version};
 
 impl Graph {
     /// Builds the graph from ingested facts.
@@ -60,14 +61,14 @@ impl Graph {
         let mut ver_facts: BTreeMap<(PackageId, VersionKey), usize> = BTreeMap::new();
         for (i, v) in facts.versions.iter().enumerate() {
             let p = pid(v.ecosystem, &v.name);
-            let key = VersionKey::new(&v.version);
+            let key = VersionKey::new(v.ecosystem, &v.version);
             ver_facts.insert((p, key.clone()), i);
             ver_map.insert(
                 (p, key.clone()),
                 VersionNode {
                     package: p,
                     version: v.version.clone(),
-                    semver: key.semver.clone(),
+                    parsed: key.parsed.clone(),
                     yanked: v.yanked,
                     published: v.published,
                     has_metadata: true,
@@ -78,13 +79,13 @@ impl Graph {
         for l in &facts.lockfiles {
             for e in l.packages.iter().filter(|p| p.registry) {
                 let p = pid(l.ecosystem, &e.name);
-                let key = VersionKey::new(&e.version);
+                let key = VersionKey::new(l.ecosystem, &e.version);
                 ver_map
                     .entry((p, key.clone()))
                     .or_insert_with(|| VersionNode {
                         package: p,
                         version: e.version.clone(),
-                        semver: key.semver.clone(),
+                        parsed: key.parsed.clone(),
                         yanked: false,
                         published: None,
                         has_metadata: false,
@@ -314,7 +315,7 @@ impl Graph {
                 let fact = &facts.versions[fi];
                 for d in &fact.deps {
                     list.push(deps.len() as u32);
-                    deps.push(interner.dep(d, pid(fact.ecosystem, &d.package)));
+                    deps.push(interner.dep(fact.ecosystem, d, pid(fact.ecosystem, &d.package)));
                 }
             }
             dep_lists.push(list);
@@ -328,7 +329,7 @@ impl Graph {
                 deps: m
                     .deps
                     .iter()
-                    .map(|d| interner.dep(d, pid(m.ecosystem, &d.package)))
+                    .map(|d| interner.dep(m.ecosystem, d, pid(m.ecosystem, &d.package)))
                     .collect(),
             })
             .collect();
@@ -632,18 +633,18 @@ impl Graph {
     }
 }
 
-/// Orders versions the way the ecosystem does (semver), with unparsable strings after all
-/// parsable ones in byte order, so every version has a place.
+/// Orders versions the way the ecosystem does (Cargo semver, node-semver, PEP 440), with
+/// unparsable strings after all parsable ones in byte order, so every version has a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct VersionKey {
-    semver: Option<semver::Version>,
+    parsed: Option<Version>,
     raw: String,
 }
 
 impl VersionKey {
-    fn new(s: &str) -> Self {
+    fn new(eco: Ecosystem, s: &str) -> Self {
         VersionKey {
-            semver: semver::Version::parse(s).ok(),
+            parsed: Version::parse(eco, s),
             raw: s.to_owned(),
         }
     }
@@ -651,7 +652,7 @@ impl VersionKey {
 
 impl Ord for VersionKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (&self.semver, &other.semver) {
+        match (&self.parsed, &other.parsed) {
             (Some(a), Some(b)) => a.cmp(b).then_with(|| self.raw.cmp(&other.raw)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -671,22 +672,25 @@ impl PartialOrd for VersionKey {
 #[derive(Default)]
 struct Interner {
     reqs: Vec<Req>,
-    req_ix: FxHashMap<String, u32>,
+    req_ix: FxHashMap<(Ecosystem, String), u32>,
     strings: Vec<String>,
     str_ix: FxHashMap<String, u32>,
 }
 
 impl Interner {
-    fn req(&mut self, text: &str) -> u32 {
-        if let Some(&i) = self.req_ix.get(text) {
+    /// The same text means different things per ecosystem (`1.2.3` is a caret in Cargo and an
+    /// exact pin in npm), so requirements are interned per ecosystem.
+    fn req(&mut self, eco: Ecosystem, text: &str) -> u32 {
+        let key = (eco, text.to_owned());
+        if let Some(&i) = self.req_ix.get(&key) {
             return i;
         }
         self.reqs.push(Req {
             text: text.to_owned(),
-            parsed: semver::VersionReq::parse(text).ok(),
+            parsed: Requirement::parse(eco, text).ok(),
         });
         let i = (self.reqs.len() - 1) as u32;
-        self.req_ix.insert(text.to_owned(), i);
+        self.req_ix.insert(key, i);
         i
     }
 
@@ -701,10 +705,10 @@ impl Interner {
         Some(i)
     }
 
-    fn dep(&mut self, d: &crate::ingest::DepFact, package: PackageId) -> Dep {
+    fn dep(&mut self, eco: Ecosystem, d: &crate::ingest::DepFact, package: PackageId) -> Dep {
         Dep {
             package,
-            req: self.req(&d.req),
+            req: self.req(eco, &d.req),
             kind: d.kind,
             optional: d.optional,
             target: self.string(&d.target),

@@ -88,8 +88,8 @@ pub struct VersionNode {
     pub package: PackageId,
     /// Version string.
     pub version: String,
-    /// Parsed (crates.io: semver); `None` when it does not parse.
-    pub semver: Option<semver::Version>,
+    /// Parsed with the ecosystem's rules; `None` when it does not parse.
+    pub parsed: Option<crate::versioning::Version>,
     /// Yanked.
     pub yanked: bool,
     /// Publication time.
@@ -123,8 +123,9 @@ pub struct Dep {
 pub struct Req {
     /// As written.
     pub text: String,
-    /// Parsed with Cargo's rules; `None` if it does not parse.
-    pub parsed: Option<semver::VersionReq>,
+    /// Parsed with the ecosystem's rules; `None` if it does not parse (treated as open by
+    /// the headroom rule: over-reporting is safer than a false "not reached").
+    pub parsed: Option<crate::versioning::Requirement>,
 }
 
 /// One package of a lockfile.

@@ -1,27 +1,15 @@
-//! SPEC §4 rule 2, the first-hop "headroom" rule: a stolen publish right on P reaches a
-//! dependent through a requirement only when the requirement admits a version of P that is
-//! not published yet and is higher than every published version it admits — the version a
-//! fresh resolution would then pick. `^1.2`, `~1.2.3`, `*`, `>=1` have headroom; `=1.2.3` and
-//! `>=1, <=1.4.0` with 1.4.0 published do not.
+//! Cargo's side of the headroom rule (SPEC §4 rule 2): `^1.2`, `~1.2.3`, `*`, `>=1` have
+//! headroom; `=1.2.3` and `>=1, <=1.4.0` with 1.4.0 published do not.
 
 use semver::{Comparator, Op, Prerelease, Version, VersionReq};
 
-/// Whether `req` admits an unpublished version above every published version it admits.
+/// Whether `req` admits a version above `highest`, the highest published version it admits
+/// (`None`: it admits no published version).
 ///
-/// # Arguments
-/// * `req` — the requirement (Cargo's semver flavour, pre-release rules included).
-/// * `published_desc` — every published version of the package, highest first, yanked
-///   included (a yanked version still occupies its number).
-///
-/// # Complexity
-/// O(V) matches for V published versions, then a constant number of candidate checks: the
-/// versions admitted by a conjunction of comparators form an interval, so if any unpublished
-/// version above the highest admitted one `m` is admitted, the next version after `m` is.
-pub fn has_headroom<'a>(
-    req: &VersionReq,
-    published_desc: impl IntoIterator<Item = &'a Version>,
-) -> bool {
-    match published_desc.into_iter().find(|v| req.matches(v)) {
+/// The versions admitted by a conjunction of comparators form an interval, so if any
+/// unpublished version above `m` is admitted, the next version after `m` is.
+pub fn has_headroom(req: &VersionReq, highest: Option<&Version>) -> bool {
+    match highest {
         Some(m) => candidates_above(m).iter().any(|c| req.matches(c)),
         None => admits_anything(req),
     }
@@ -82,7 +70,7 @@ mod tests {
             .collect();
         vs.sort();
         vs.reverse();
-        has_headroom(&req, &vs)
+        has_headroom(&req, vs.iter().find(|v| req.matches(v)))
     }
 
     #[test]
