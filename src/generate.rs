@@ -347,6 +347,8 @@ pub fn world(p: &WorldParams) -> Facts {
                 published: jiff::Timestamp::from_second(t).ok(),
                 deps,
                 publisher: None,
+                deps_known: true,
+                install_script: false,
             });
         }
     }

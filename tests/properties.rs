@@ -66,6 +66,8 @@ fn world(seed: u64, n: usize) -> Facts {
                 published: None,
                 deps,
                 publisher: None,
+                deps_known: true,
+                install_script: false,
             });
         }
     }

@@ -216,6 +216,8 @@ mod tests {
                 })
                 .collect(),
             publisher: None,
+            deps_known: true,
+            install_script: false,
         }
     }
 

@@ -71,8 +71,9 @@ impl Graph {
                     parsed: key.parsed.clone(),
                     yanked: v.yanked,
                     published: v.published,
-                    has_metadata: true,
+                    has_metadata: v.deps_known,
                     publisher: v.publisher.clone(),
+                    install_script: v.install_script,
                 },
             );
         }
@@ -90,6 +91,7 @@ impl Graph {
                         published: None,
                         has_metadata: false,
                         publisher: None,
+                        install_script: false,
                     });
             }
         }

@@ -99,6 +99,8 @@ pub struct VersionNode {
     pub has_metadata: bool,
     /// The account that published it, when the metadata says.
     pub publisher: Option<String>,
+    /// Runs code when installed (npm install scripts).
+    pub install_script: bool,
 }
 
 /// A dependency requirement, the payload of a version → package edge.

@@ -155,6 +155,8 @@ fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
         published,
         deps,
         publisher: None,
+        deps_known: true,
+        install_script: false,
     })
 }
 

@@ -11,7 +11,9 @@ pub mod detect;
 pub mod inventory;
 pub mod lockfile;
 pub mod manifest;
+pub mod npm_registry;
 pub mod pattern;
+pub mod pypi_registry;
 pub mod workspace;
 
 use std::fmt;
@@ -117,6 +119,13 @@ pub struct VersionFact {
     /// The account that published it, when the metadata says (crates.io db-dump
     /// `published_by`, npm `_npmUser`); the sparse index does not.
     pub publisher: Option<String>,
+    /// Whether `deps` is the version's complete list of requirements. A PyPI project document
+    /// lists every release but the requirements of only the newest; the others are known by
+    /// number and time, and must not be read as "depends on nothing".
+    pub deps_known: bool,
+    /// Code runs when it is installed (npm `preinstall`/`install`/`postinstall` scripts):
+    /// installing a bad version compromised the machine, not only the build output.
+    pub install_script: bool,
 }
 
 /// One package pinned in a lockfile.
@@ -195,8 +204,10 @@ pub struct Facts {
 impl Facts {
     /// Puts every list in a canonical order so that input order never changes the output.
     pub fn canonicalise(&mut self) {
+        // Among duplicates the one with its requirements on record comes first and is kept.
         self.versions.sort_by(|a, b| {
-            (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version))
+            (a.ecosystem, &a.name, &a.version, !a.deps_known)
+                .cmp(&(b.ecosystem, &b.name, &b.version, !b.deps_known))
         });
         self.versions.dedup_by(|b, a| {
             a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version
