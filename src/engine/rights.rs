@@ -56,6 +56,11 @@ pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&
             if node.scopes.iter().any(|s| s == "change-owners") {
                 out.push("can-change-owners");
             }
+            // npm granular tokens with "bypass 2FA" publish without the second factor even
+            // when the account requires it for publishing.
+            if node.scopes.iter().any(|s| s == "bypass-2fa") {
+                out.push("bypasses-2fa");
+            }
             if node.packages.is_none() {
                 out.push("all-owned-packages");
             }

@@ -143,7 +143,7 @@ impl Graph {
             );
             for (pi, p) in packages.iter().enumerate() {
                 if p.ecosystem == a.ecosystem
-                    && a.owns.iter().any(|pat| pattern::matches(pat, &p.name))
+                    && a.owns.iter().any(|pat| name_matches(p.ecosystem, pat, &p.name))
                 {
                     acct_owns[i].push(PackageId::from_index(pi));
                 }
@@ -450,7 +450,9 @@ impl Graph {
                 let name = &packages[p.index()].name;
                 let allowed = match &c.packages {
                     None => true,
-                    Some(pats) => pats.iter().any(|pat| pattern::matches(pat, name)),
+                    Some(pats) => pats
+                        .iter()
+                        .any(|pat| name_matches(c.ecosystem, pat, name)),
                 };
                 if allowed && packages[p.index()].ecosystem == c.ecosystem {
                     may_publish[ci].push((p, rights));
@@ -632,6 +634,16 @@ impl Graph {
             mirror_lockfiles: Csr::from_lists(mirror_lockfiles),
             inventory_credentials,
         })
+    }
+}
+
+/// A package pattern of the inventory against a package name, compared the way the registry
+/// compares names: PyPI folds case and `-`/`_`/`.` (PEP 503), so a project token for
+/// `Acme_Utils` covers `acme-utils`; npm scopes work as written (`@acme/*`).
+fn name_matches(eco: Ecosystem, pattern: &str, name: &str) -> bool {
+    match eco {
+        Ecosystem::Pypi => pattern::matches(&eco.normalise(pattern), &eco.normalise(name)),
+        _ => pattern::matches(pattern, name),
     }
 }
 
