@@ -319,6 +319,34 @@ fn malformed_input_inside_a_directory_is_still_an_error() {
     );
 }
 
+#[test]
+fn keep_going_turns_a_broken_input_into_a_listed_warning() {
+    // The same broken lockfile beside the demo index: skipped, named in `warnings`, and the
+    // rest of the answer still computed.
+    let o = ok(&[
+        "rank",
+        "--keep-going",
+        "--format",
+        "json",
+        "--at",
+        AT,
+        "data/index",
+        "tests/fixtures/cli/invalid/lock-conflict",
+    ]);
+    let j = o.json();
+    let warnings = j["warnings"].as_array().expect("a warnings array");
+    assert!(
+        warnings.iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.starts_with("skipped tests/fixtures/cli/invalid/lock-conflict/Cargo.lock")
+                && w.contains(":14:")
+        }),
+        "{warnings:?}"
+    );
+    assert!(!j["credentials"].as_array().unwrap().is_empty());
+    assert!(o.stderr.contains("warning: skipped"), "{}", o.stderr);
+}
+
 // ------------------------------------------------------------------------------------------
 // 3. Determinism
 // ------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ pub fn run(cli: Cli) -> Result<()> {
 struct Loaded {
     graph: Graph,
     query: Query,
+    /// Sorted warnings for the output's `warnings` array.
+    warnings: Vec<String>,
 }
 
 fn parse_at(s: Option<&str>) -> Result<jiff::Timestamp> {
@@ -60,7 +62,12 @@ fn load(common: &Common) -> Result<Loaded> {
     } else {
         common.inputs.iter().map(Input::new).collect()
     };
-    let mut facts = ingest::load(&inputs)?;
+    let mut facts = ingest::load_with(
+        &inputs,
+        ingest::LoadOptions {
+            keep_going: common.keep_going,
+        },
+    )?;
     if let Some(ws) = &common.workspace {
         facts
             .lockfiles
@@ -73,15 +80,28 @@ fn load(common: &Common) -> Result<Loaded> {
             inputs.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
-    for w in &facts.warnings {
+    // Warnings go to stderr (a few, then a count) and into the JSON `warnings` array (all).
+    const SHOWN: usize = 8;
+    for w in facts.warnings.iter().take(SHOWN) {
         let _ = writeln!(
             anstream::stderr(),
             "warning: {}",
             report::escape::terminal(w)
         );
     }
+    if facts.warnings.len() > SHOWN {
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: … and {} more (all of them are in the JSON output's \"warnings\")",
+            facts.warnings.len() - SHOWN
+        );
+    }
+    let mut warnings = facts.warnings.clone();
+    warnings.sort();
+    warnings.dedup();
     let graph = Graph::build(&facts)?;
     Ok(Loaded {
+        warnings,
         graph,
         query: Query {
             at,
@@ -224,7 +244,8 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
         RankSubject::Credentials
     };
     let entries = engine::rank(&l.graph, &index, &l.query, subject, true);
-    let rep = RankReport::new(&entries, &l.query, a.all_accounts);
+    let mut rep = RankReport::new(&entries, &l.query, a.all_accounts);
+    rep.warnings = l.warnings.clone();
     let format = if demo {
         Format::Table
     } else {
@@ -343,6 +364,7 @@ fn demo() -> Result<()> {
             format: Some(Format::Table),
             output: None,
             workspace: None,
+            keep_going: false,
         },
     };
     rank(&args, true)
@@ -353,7 +375,8 @@ fn reach(a: &ReachArgs) -> Result<()> {
     let source = resolve_source(&l.graph, &a.who)?;
     let index = AttackIndex::new(&l.graph, l.query.versions);
     let r = engine::reach(&l.graph, &index, source, &l.query);
-    let rep = ReachReport::new(&l.graph, &r, &l.query);
+    let mut rep = ReachReport::new(&l.graph, &r, &l.query);
+    rep.warnings = l.warnings.clone();
     let text = match format_of(&a.common) {
         Format::Json => report::to_json(&rep),
         Format::Table => table::reach(&rep),
@@ -430,6 +453,7 @@ fn explain(a: &ExplainArgs) -> Result<()> {
         via,
         path: path.map(|p| p.iter().map(|n| l.graph.display(*n)).collect()),
         at: report::time(l.query.at),
+        warnings: l.warnings.clone(),
     };
     let text = match format_of(&a.common) {
         Format::Json => report::to_json(&rep),
@@ -539,7 +563,8 @@ fn incident(a: &IncidentArgs) -> Result<()> {
         bad.dedup();
     }
     let answer = inc::incident(&l.graph, bad, a.window)?;
-    let rep = report::incident::IncidentReport::new(&l.graph, &answer);
+    let mut rep = report::incident::IncidentReport::new(&l.graph, &answer);
+    rep.warnings = l.warnings.clone();
     let text = match format_of(&a.common) {
         Format::Json => report::to_json(&rep),
         Format::Table => report::incident::table(&rep),

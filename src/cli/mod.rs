@@ -103,6 +103,10 @@ pub struct Common {
     /// workspace's build configuration: never point it at code under analysis).
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
+    /// Skip inputs that fail to parse, listing them in the output's `warnings` instead of
+    /// failing (off by default: a skipped lockfile could turn into a false "not affected").
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 /// `--versions` values.

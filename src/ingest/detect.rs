@@ -33,6 +33,25 @@ const SKIP_DIRS: [&str; 5] = [".git", "target", ".hg", "node_modules", ".venv"];
 
 /// Loads every input into one [`Facts`].
 pub fn load(inputs: &[Input]) -> Result<Facts> {
+    load_with(inputs, LoadOptions::default())
+}
+
+/// How [`load_with`] treats inputs it cannot read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// `--keep-going`: a file that fails to parse becomes a warning in [`Facts::warnings`]
+    /// (and so in the output's `warnings` array) instead of failing the run. Off by default:
+    /// a dropped lockfile would turn into a false "not affected".
+    pub keep_going: bool,
+}
+
+/// [`load`] with options.
+///
+/// # Errors
+/// The first input that cannot be read or parsed, unless `keep_going`; a path given on the
+/// command line that does not exist, always.
+pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
+    let keep_going = opts.keep_going;
     let mut facts = Facts::default();
     let mut seen_files = BTreeSet::new();
     for input in inputs {
@@ -41,15 +60,22 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
             source,
         })?;
         if meta.is_dir() {
-            walk(&input.path, &input.display, &mut facts, &mut seen_files)?;
+            walk(
+                &input.path,
+                &input.display,
+                keep_going,
+                &mut facts,
+                &mut seen_files,
+            )?;
         } else {
-            load_file(
+            let r = load_file(
                 &input.path,
                 &input.display,
                 true,
                 &mut facts,
                 &mut seen_files,
-            )?;
+            );
+            kept_going(r, keep_going, &input.display, &mut facts)?;
         }
     }
     // Lockfiles the inventory names are inputs too, even when not passed on the command line.
@@ -64,7 +90,8 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
         if seen_files.contains(&file) {
             continue;
         }
-        load_file(&file, &id, true, &mut facts, &mut seen_files)?;
+        let r = load_file(&file, &id, true, &mut facts, &mut seen_files);
+        kept_going(r, keep_going, &id, &mut facts)?;
     }
     // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
     let mut wanted: Vec<(PathBuf, String)> = Vec::new();
@@ -84,14 +111,34 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
     for (file, id) in wanted {
         let canonical = file.canonicalize().unwrap_or(file);
         if !seen_files.contains(&canonical) {
-            load_file(&canonical, &id, true, &mut facts, &mut seen_files)?;
+            let r = load_file(&canonical, &id, true, &mut facts, &mut seen_files);
+            kept_going(r, keep_going, &id, &mut facts)?;
         }
     }
     facts.canonicalise();
     Ok(facts)
 }
 
-fn walk(dir: &Path, display: &str, facts: &mut Facts, seen: &mut BTreeSet<PathBuf>) -> Result<()> {
+/// Under `--keep-going`, turns a failed input into a warning naming it.
+fn kept_going(r: Result<()>, keep_going: bool, display: &str, facts: &mut Facts) -> Result<()> {
+    match r {
+        Err(e) if keep_going => {
+            facts
+                .warnings
+                .push(format!("skipped {display} (--keep-going): {e}"));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn walk(
+    dir: &Path,
+    display: &str,
+    keep_going: bool,
+    facts: &mut Facts,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<()> {
     // Iterative, so a deep tree cannot overflow the stack.
     let mut stack = vec![(dir.to_path_buf(), display.to_owned())];
     while let Some((dir, display)) = stack.pop() {
@@ -123,7 +170,8 @@ fn walk(dir: &Path, display: &str, facts: &mut Facts, seen: &mut BTreeSet<PathBu
                     subdirs.push((path, child_display));
                 }
             } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-                load_file(&path, &child_display, false, facts, seen)?;
+                let r = load_file(&path, &child_display, false, facts, seen);
+                kept_going(r, keep_going, &child_display, facts)?;
             }
         }
         // Reverse so that the stack pops directories in sorted order.

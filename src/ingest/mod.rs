@@ -227,7 +227,7 @@ pub fn demo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
-pub use detect::load;
+pub use detect::{load, load_with, LoadOptions};
 
 #[cfg(test)]
 mod tests {

@@ -100,6 +100,10 @@ pub struct IncidentReport {
     pub mirrors: Vec<MirrorOut>,
     /// Counts.
     pub summary: Summary,
+    /// Inputs skipped under `--keep-going` and caveats about the metadata (times that are not
+    /// publication times, unknown owners), sorted; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl IncidentReport {
@@ -163,6 +167,7 @@ impl IncidentReport {
             lockfiles,
             builds,
             mirrors,
+            warnings: Vec::new(),
         }
     }
 

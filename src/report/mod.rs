@@ -69,6 +69,10 @@ pub struct ReachReport {
     pub disrupt: Section,
     /// SPEC §4 rule 7 score.
     pub score: usize,
+    /// Inputs skipped under `--keep-going` and caveats about the metadata (times that are not
+    /// publication times, unknown owners), sorted; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One line of `rank` output.
@@ -101,6 +105,10 @@ pub struct RankReport {
     pub subject: &'static str,
     /// Entries in rank order.
     pub credentials: Vec<RankItem>,
+    /// Inputs skipped under `--keep-going` and caveats about the metadata (times that are not
+    /// publication times, unknown owners), sorted; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// `explain` output.
@@ -116,6 +124,10 @@ pub struct ExplainReport {
     pub path: Option<Vec<String>>,
     /// Analysis time.
     pub at: String,
+    /// Inputs skipped under `--keep-going` and caveats about the metadata (times that are not
+    /// publication times, unknown owners), sorted; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn item(g: &Graph, r: &Reached) -> Item {
@@ -174,6 +186,7 @@ impl ReachReport {
             inject: section(g, &r.inject),
             disrupt: section(g, &r.disrupt),
             score: r.score(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -197,6 +210,7 @@ impl RankReport {
                     risk_factors: e.risk_factors.clone(),
                 })
                 .collect(),
+            warnings: Vec::new(),
         }
     }
 }
