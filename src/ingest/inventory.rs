@@ -330,7 +330,7 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
             ));
         }
         let scopes: Vec<Spanned<String>> = c.scopes.clone().unwrap_or_default();
-        let rights = rights_of(ecosystem, c.scopes.is_none(), &scopes)
+        let rights = rights_of(ecosystem, kind, c.scopes.is_none(), &scopes)
             .map_err(|(span, msg)| at(span, msg))?;
         let expires = match &c.expires {
             None => None,
@@ -464,9 +464,12 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
     })
 }
 
-/// The rights a credential's scopes give. `absent` means no `scopes` key: all scopes.
+/// The rights a credential's scopes give. `absent` means no `scopes` key: all scopes. A PyPI
+/// API token (account-wide or project-scoped) and a trusted publisher can only upload; yanking
+/// takes an owner's web session.
 fn rights_of(
     eco: Ecosystem,
+    kind: CredentialKind,
     absent: bool,
     scopes: &[Spanned<String>],
 ) -> std::result::Result<Rights, (std::ops::Range<usize>, String)> {
@@ -478,7 +481,7 @@ fn rights_of(
     if absent {
         return Ok(Rights {
             publish: true,
-            yank: eco != Ecosystem::Pypi,
+            yank: eco != Ecosystem::Pypi || kind == CredentialKind::Session,
         });
     }
     let mut r = Rights::default();
@@ -631,6 +634,43 @@ scopes = ["publish-update"]
             .unwrap_err()
             .to_string()
             .contains("expected a crates.io scope"));
+    }
+
+    #[test]
+    fn npm_and_pypi_scopes() {
+        let cred = |eco: &str, kind: &str, scopes: &str| {
+            let text = format!(
+                "[[account]]\nid = \"a\"\necosystem = \"{eco}\"\n\n[[credential]]\nid = \"c\"\necosystem = \"{eco}\"\nkind = \"{kind}\"\naccount = \"a\"\n{scopes}"
+            );
+            parse_str(&text).map(|i| i.credentials[0].rights)
+        };
+        let both = Rights {
+            publish: true,
+            yank: true,
+        };
+        let publish = Rights {
+            publish: true,
+            yank: false,
+        };
+        // npm: read-write publishes and unpublishes/deprecates; read-only does neither;
+        // bypass-2fa alone grants nothing (it modifies read-write).
+        assert_eq!(cred("npm", "api-token", "scopes = [\"read-write\"]").unwrap(), both);
+        assert_eq!(
+            cred("npm", "api-token", "scopes = [\"read-only\"]").unwrap(),
+            Rights::default()
+        );
+        assert_eq!(
+            cred("npm", "api-token", "scopes = [\"bypass-2fa\"]").unwrap(),
+            Rights::default()
+        );
+        assert_eq!(cred("npm", "session", "").unwrap(), both);
+        // PyPI: upload tokens, account-wide or per project, cannot yank; an owner's session can.
+        assert_eq!(cred("pypi", "api-token", "scopes = [\"upload\"]").unwrap(), publish);
+        assert_eq!(cred("pypi", "api-token", "").unwrap(), publish);
+        assert_eq!(cred("pypi", "trusted-publisher", "").unwrap(), publish);
+        assert_eq!(cred("pypi", "session", "").unwrap(), both);
+        let e = cred("pypi", "api-token", "scopes = [\"read-write\"]").unwrap_err();
+        assert!(e.to_string().contains("expected a pypi scope"), "{e}");
     }
 
     #[test]
