@@ -410,3 +410,130 @@ fn rule9_cycles_terminate_and_paths_are_shortest() {
     );
     assert_eq!(path_of(&r.inject.packages, "crates.io:far").len(), 10);
 }
+
+// ---- Rules 1-3 and 9 in npm and PyPI --------------------------------------------------------
+// tests/fixtures/rules/rule-npm-pypi (see make_npm_pypi.py): npm packuments in the registry's
+// full shape, PyPI JSON documents, a package-lock.json, a requirements.txt and an inventory.
+
+fn npm(xs: &[&str]) -> BTreeSet<String> {
+    xs.iter().map(|s| format!("npm:{s}")).collect()
+}
+
+#[test]
+fn npm_granular_token_reaches_through_npm_ranges_and_edge_kinds() {
+    let g = fixture("rule-npm-pypi");
+    let r = report(&g, "npm-granular", &query(AT, VersionsMode::Latest, 1));
+    // acme-bot maintains @acme/core, @acme/ui and acme-legacy; the token is limited to @acme/*.
+    assert_eq!(r.publishable, vec!["npm:@acme/core", "npm:@acme/ui"]);
+    // First hop on @acme/core (1.0.0, 1.1.0 published): ^1.0.0 (@acme/ui), `latest`, ~1.1.0,
+    // `1.0.0 || >=1.1.0` and npm's supports-color ^1.0.0 have room above 1.1.0; the bare
+    // `1.1.0` (an exact pin in npm) and `1.0.0 - 1.1.0` (inclusive upper bound published) do
+    // not. First hop on @acme/ui: pins-ui ^2.0.0. Past it the edge kind decides: peer,
+    // optional and alias edges propagate (all pin exactly), dev and git/file/link do not; the
+    // cyc-a <-> cyc-b cycle is entered through cyc-a's requirement on pins-ui.
+    assert_eq!(
+        ids(&r.inject.packages),
+        npm(&[
+            "@acme/core",
+            "@acme/ui",
+            "cyc-a",
+            "cyc-b",
+            "pins-ui",
+            "supports-color",
+            "tilde-open",
+            "union-open",
+            "uses-tag",
+            "via-alias",
+            "via-optional",
+            "via-peer",
+        ])
+    );
+    // The crate of the same name, and its dependent, are another ecosystem's packages.
+    assert!(!ids(&r.inject.packages).contains("crates.io:supports-color"));
+    // The alias edge points at the real package.
+    assert_eq!(
+        path_of(&r.inject.packages, "npm:via-alias"),
+        [
+            "npm-granular",
+            "npm:@acme/ui",
+            "npm:pins-ui@1.0.0",
+            "npm:pins-ui",
+            "npm:via-alias@1.0.0",
+            "npm:via-alias"
+        ]
+    );
+    // via-optional lists pins-ui under both dependencies and optionalDependencies (npm copies
+    // it): optional wins, and is marked.
+    assert!(
+        r.inject
+            .packages
+            .iter()
+            .find(|i| i.id == "npm:via-optional")
+            .unwrap()
+            .optional
+    );
+    // The lockfile pins reached packages; ci:web installs it and holds the PyPI token.
+    assert_eq!(ids(&r.inject.lockfiles), set(&["fx/web/package-lock.json"]));
+    assert_eq!(ids(&r.inject.environments), set(&["ci:web"]));
+    assert_eq!(ids(&r.inject.credentials), set(&["pypi-account-wide"]));
+    // read-write also unpublishes/deprecates: yanking breaks every propagating requirement
+    // whatever its range, so the exact pin and the closed hyphen range are disrupted too.
+    let mut disrupted = ids(&r.inject.packages);
+    disrupted.extend(npm(&["pins-exact", "hyphen-closed"]));
+    assert_eq!(ids(&r.disrupt.packages), disrupted);
+}
+
+#[test]
+fn npm_read_only_and_bypass_2fa_tokens() {
+    let g = fixture("rule-npm-pypi");
+    let r = report(&g, "npm-read-only", &query(AT, VersionsMode::Latest, 1));
+    assert!(r.publishable.is_empty() && r.score == 0);
+    let r = report(&g, "npm-bypass", &query(AT, VersionsMode::Latest, 1));
+    assert_eq!(r.publishable, vec!["npm:acme-legacy"]);
+    let c = g
+        .credentials()
+        .find(|&c| g.credential(c).id == "npm-bypass")
+        .unwrap();
+    let factors = engine::rights::risk_factors(&g, Source::Credential(c), AT.parse().unwrap());
+    assert!(factors.contains(&"bypasses-2fa"), "{factors:?}");
+}
+
+#[test]
+fn pypi_project_token_and_pep440_headroom() {
+    let g = fixture("rule-npm-pypi");
+    for cred in ["pypi-project", "pypi-account-wide"] {
+        let r = report(&g, cred, &query(AT, VersionsMode::Latest, 1));
+        // `acme.utils` and the document's `Acme_Utils` are one PEP 503 name.
+        assert_eq!(r.publishable, vec!["pypi:acme-utils"], "{cred}");
+        // acme-utils has 1.0, 1.1 and 1.2 (yanked, still occupying its number).
+        //   >=1.0 → 1.2.1 · ==1.* → 1.3 · py-extra pins ==1.1 (only under an extra) but needs
+        //   py-open, reached: past the first hop the edge decides.
+        //   ==1.1 and >=1.0,<=1.2 admit nothing new; py-marker needs py-pinned only.
+        assert_eq!(
+            ids(&r.inject.packages),
+            set(&[
+                "pypi:acme-utils",
+                "pypi:py-extra",
+                "pypi:py-open",
+                "pypi:py-star"
+            ]),
+            "{cred}"
+        );
+        // An upload token cannot yank.
+        assert!(r.disrupt.packages.is_empty(), "{cred}");
+        assert_eq!(ids(&r.inject.lockfiles), set(&["fx/requirements.txt"]), "{cred}");
+    }
+}
+
+#[test]
+fn hops_cross_ecosystems_through_stolen_credentials() {
+    let g = fixture("rule-npm-pypi");
+    let r = report(&g, "npm-granular", &query(AT, VersionsMode::Latest, 2));
+    // Hop 2 starts from pypi-account-wide, stolen in ci:web.
+    let reached = ids(&r.inject.packages);
+    assert!(reached.contains("pypi:py-star") && reached.contains("npm:via-peer"));
+    assert_eq!(
+        ids(&r.inject.lockfiles),
+        set(&["fx/requirements.txt", "fx/web/package-lock.json"])
+    );
+}

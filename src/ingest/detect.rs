@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{buildlog, cratesio, inventory, lockfile, manifest, Facts};
+use super::{buildlog, cratesio, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts};
 use crate::error::{Error, Result};
 
 /// One input as the user named it: where it is and how to show paths under it.
@@ -183,6 +183,8 @@ fn walk(
 /// What a file turned out to be.
 enum Kind {
     Index,
+    NpmPackument,
+    PypiJson,
     CargoLock,
     CargoToml,
     Inventory,
@@ -235,6 +237,14 @@ fn classify(name: &str, text: &str) -> Kind {
     }
     if name == "Cargo.toml" {
         return Kind::CargoToml;
+    }
+    if name.ends_with(".json") || text.trim_start().starts_with('{') {
+        if pypi_registry::looks_like_pypi_json(text) {
+            return Kind::PypiJson;
+        }
+        if npm_registry::looks_like_packument(text) {
+            return Kind::NpmPackument;
+        }
     }
     if cratesio::looks_like_index(text) {
         return Kind::Index;
@@ -316,6 +326,18 @@ fn load_file(
         Kind::Index => facts
             .versions
             .extend(cratesio::parse_index(Path::new(display), text)?),
+        Kind::PypiJson => {
+            let doc = pypi_registry::parse(Path::new(display), text)?;
+            facts.versions.extend(doc.versions);
+            facts.owners.extend(doc.owners);
+            facts.warnings.extend(doc.notes);
+        }
+        Kind::NpmPackument => {
+            let doc = npm_registry::parse(Path::new(display), text)?;
+            facts.versions.extend(doc.versions);
+            facts.owners.extend(doc.owners);
+            facts.warnings.extend(doc.notes);
+        }
         Kind::CargoLock => facts
             .lockfiles
             .push(lockfile::cargo::parse(display, &canonical, text)?),
