@@ -59,7 +59,7 @@ fn conflict_error(shown: &Path, line: usize, what: &str) -> Error {
 }
 
 /// Prefixes the message of a located parse error with what was being read.
-fn prefixed(e: Error, what: &str) -> Error {
+pub(crate) fn prefixed(e: Error, what: &str) -> Error {
     match e {
         Error::Parse { location, message } => Error::Parse {
             location,
@@ -911,14 +911,10 @@ fn read_requirement(
     if req.is_empty() || is_path_or_url(req) {
         return Ok(());
     }
-    let parsed = match pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(req) {
+    let parsed = match pep508(req) {
         Ok(r) => r,
-        Err(e) => {
-            let (line, col) = logical.locate(start + e.start.min(req.len()));
-            let why = match &e.message {
-                pep508_rs::Pep508ErrorSource::UrlError(_) => "invalid URL".to_owned(),
-                m => m.to_string(),
-            };
+        Err((at, why)) => {
+            let (line, col) = logical.locate(start + at);
             return Err(Error::parse_at(
                 shown,
                 line,
@@ -960,6 +956,21 @@ fn read_requirement(
         }
     }
     Ok(())
+}
+
+/// Parses one PEP 508 requirement (`name[extras] specifiers ; markers` or `name @ url`). On
+/// failure: the byte offset in `req` where it went wrong and why (a URL error only as "invalid
+/// URL": its text may repeat the URL at length).
+pub(crate) fn pep508(
+    req: &str,
+) -> std::result::Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, (usize, String)> {
+    pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(req).map_err(|e| {
+        let why = match &e.message {
+            pep508_rs::Pep508ErrorSource::UrlError(_) => "invalid URL".to_owned(),
+            m => m.to_string(),
+        };
+        (e.start.min(req.len()), why)
+    })
 }
 
 /// The version after `===` or `==` exactly as written in the requirement (before any markers).

@@ -742,66 +742,22 @@ struct Manifest {
 }
 
 impl Manifest {
+    /// Through the crate's one package.json reader, [`crate::ingest::manifest::npm`].
     fn parse(path: &Path, text: &str) -> Result<Self> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            Error::parse_at(
-                path,
-                e.line().max(1),
-                (e.column() > 0).then_some(e.column()),
-                format!("failed to parse package.json: {msg}"),
-            )
-        })?;
-        let Some(obj) = v.as_object() else {
-            return Err(Error::parse_at(
-                path,
-                1,
-                None,
-                "failed to parse package.json: expected a JSON object",
-            ));
-        };
-        let string = |key: &str| -> Result<Option<String>> {
-            match obj.get(key) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(Error::parse_in(
-                    path,
-                    format!("failed to parse package.json: expected `{key}` to be a string, found {other}"),
-                )),
-            }
-        };
-        let mut deps = Vec::new();
-        for section in ["dependencies", "devDependencies", "optionalDependencies"] {
-            match obj.get(section) {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::Object(m)) => {
-                    for (name, range) in m {
-                        let Some(range) = range.as_str() else {
-                            return Err(Error::parse_in(
-                                path,
-                                format!(
-                                    "failed to parse package.json: expected `{section}.{name}` to be a version range string, found {range}"
-                                ),
-                            ));
-                        };
-                        deps.push((name.clone(), range.to_owned()));
-                    }
-                }
-                Some(other) => {
-                    return Err(Error::parse_in(
-                        path,
-                        format!("failed to parse package.json: expected `{section}` to be an object, found {other}"),
-                    ))
-                }
-            }
-        }
+        let pj = crate::ingest::manifest::npm::read(path, text, None)?;
+        let deps = [
+            pj.dependencies,
+            pj.dev_dependencies,
+            pj.optional_dependencies,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         Ok(Manifest {
-            name: string("name")?,
-            version: string("version")?,
+            name: pj.name,
+            version: pj.version,
             deps,
-            workspaces: obj.get("workspaces").is_some_and(|w| !w.is_null()),
+            workspaces: pj.workspaces,
         })
     }
 }
@@ -1144,7 +1100,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.starts_with("proj/package.json: ") && e.contains("dependencies.a"),
+            e.starts_with("proj/package.json:1:") && e.contains("dependencies[\"a\"]"),
             "{e}"
         );
     }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use cargo_toml::{Dependency, DepsSet, Manifest};
 
-use super::{DepFact, DepKind, Ecosystem, ManifestFact};
 use crate::error::{Error, Result};
+use crate::ingest::{DepFact, DepKind, Ecosystem, ManifestFact};
 
 /// Parses a Cargo.toml. Workspace-inherited requirements are taken from the same file's
 /// `[workspace.dependencies]` when it has them and otherwise left out (the root manifest is
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<ManifestFact> {
     let shown = Path::new(id);
     let manifest = Manifest::from_str(text).map_err(|e| match e {
-        cargo_toml::Error::Parse(t) => super::lockfile::cargo::toml_error(shown, text, &t),
+        cargo_toml::Error::Parse(t) => crate::ingest::lockfile::cargo::toml_error(shown, text, &t),
         other => Error::parse_in(shown, format!("failed to parse manifest: {other}")),
     })?;
     let workspace_deps = manifest.workspace.as_ref().map(|w| &w.dependencies);
