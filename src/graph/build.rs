@@ -341,12 +341,17 @@ impl Graph {
             .enumerate()
             .map(|(i, m)| (m.file.as_path(), i as u32))
             .collect();
+        // The manifest a fresh build resolves: the one of the lockfile's ecosystem beside it.
         for l in &mut lockfiles {
-            l.manifest = l.file.parent().and_then(|d| {
-                manifest_by_file
-                    .get(d.join("Cargo.toml").as_path())
-                    .copied()
-            });
+            let name = match l.ecosystem {
+                Ecosystem::CratesIo => "Cargo.toml",
+                Ecosystem::Npm => "package.json",
+                Ecosystem::Pypi => "pyproject.toml",
+            };
+            l.manifest = l
+                .file
+                .parent()
+                .and_then(|d| manifest_by_file.get(d.join(name).as_path()).copied());
         }
         let mirror_by_id: FxHashMap<&str, MirrorId> = mirrors
             .iter()

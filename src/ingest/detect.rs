@@ -101,9 +101,19 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             if let (Some(dir), Some(idir)) =
                 (b.lockfile_file.parent(), Path::new(&b.lockfile_id).parent())
             {
-                let manifest = dir.join("Cargo.toml");
+                let lock_name = b
+                    .lockfile_file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let name = match by_name(&lock_name) {
+                    Some(Kind::NpmLock | Kind::YarnLock | Kind::PnpmLock) => "package.json",
+                    Some(Kind::UvLock | Kind::PoetryLock | Kind::Requirements) => "pyproject.toml",
+                    _ => "Cargo.toml",
+                };
+                let manifest = dir.join(name);
                 if manifest.is_file() {
-                    wanted.push((manifest, display_join(idir, "Cargo.toml")));
+                    wanted.push((manifest, display_join(idir, name)));
                 }
             }
         }
@@ -384,13 +394,20 @@ fn load_file(
         Kind::Requirements => facts
             .lockfiles
             .push(lockfile::python::parse_requirements(display, &canonical, text)?),
+        // Named on the command line or by a fresh build: the manifest a fresh resolution starts
+        // from. Skipped in a directory walk, where yarn.lock reads the package.json beside it.
         Kind::Companion if explicit => {
-            return Err(Error::parse_in(
-                Path::new(display),
-                "npm and PyPI manifests are read only beside their lockfile (give the lockfile or its directory)",
-            ))
+            let m = if name.ends_with("pyproject.toml") {
+                manifest::python::parse(display, &canonical, text)?
+            } else {
+                manifest::npm::parse(display, &canonical, text)?
+            };
+            facts.manifests.push(m);
         }
-        Kind::Companion => {}
+        // Not read yet: a fresh build may still ask for it.
+        Kind::Companion => {
+            seen.remove(&canonical);
+        }
         Kind::NotYet(what) if explicit => {
             return Err(Error::parse_in(
                 Path::new(display),
