@@ -92,8 +92,9 @@ impl fmt::Display for Version {
 pub enum Requirement {
     /// crates.io: a Cargo requirement (`1.2` is `^1.2`).
     Cargo(semver::VersionReq),
-    /// npm: a node-semver range (`1.2.3` is exactly 1.2.3; `^ ~ x * || -` all supported).
-    Npm(nodejs_semver::Range),
+    /// npm: a node-semver range, read as `npm install` reads it (`1.2.3` is exactly 1.2.3;
+    /// `^ ~ x * || -` all supported).
+    Npm(npm::Range),
     /// npm: a dist-tag (`latest`, `next`). The registry moves the tag to whatever the
     /// publisher says, so it always takes the newest version (SPEC §4 rule 3).
     Tag(String),
@@ -119,7 +120,7 @@ impl Requirement {
 
     /// Whether a fresh resolution may choose `v` for this requirement: the ecosystem's
     /// pre-release rule applies (Cargo and npm: only when the requirement names a pre-release
-    /// of the same version; PyPI: only when a specifier names a pre-release).
+    /// of the same version; PyPI: only when a specifier other than `!=` names a pre-release).
     pub fn matches(&self, v: &Version) -> bool {
         match (self, v) {
             (Requirement::Cargo(r), Version::Cargo(v)) => r.matches(v),
@@ -157,12 +158,13 @@ impl Requirement {
     pub fn has_headroom<'a>(&self, published_desc: impl IntoIterator<Item = &'a Version>) -> bool {
         let highest = published_desc.into_iter().find(|v| self.matches(v));
         match self {
-            Requirement::Cargo(r) => {
-                cargo::has_headroom(r, highest.and_then(|v| match v {
+            Requirement::Cargo(r) => cargo::has_headroom(
+                r,
+                highest.and_then(|v| match v {
                     Version::Cargo(v) => Some(v),
                     _ => None,
-                }))
-            }
+                }),
+            ),
             Requirement::Npm(r) => npm::has_headroom(
                 r,
                 highest.and_then(|v| match v {
@@ -233,6 +235,6 @@ mod tests {
         assert!(py("1.0") < py("1.0.post1"));
         assert!(py("1.0.dev1") < py("1.0a1"));
         assert!(py("1!0.1") > py("2.0"));
-        assert!(py("1.0").is_prerelease() == false && py("1.0.dev0").is_prerelease());
+        assert!(!py("1.0").is_prerelease() && py("1.0.dev0").is_prerelease());
     }
 }
