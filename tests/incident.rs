@@ -390,11 +390,31 @@ fn npm_replay_matches_the_worked_answer() {
         ("acme-dashboard#502", "mirror"),
         ("acme-docs#130", "locked"),
         ("acme-docs#131", "mirror"),
+        // Fresh resolutions of acme-notify/package.json (debug ^4.3.4, chalk ^5.3.0) against
+        // the packuments in data/npm-incident/registry: at 14:30 chalk 5.6.1 is the newest
+        // (5.6.2 comes at 15:04) and is reached first; at 16:00 chalk 5.6.2 is out but debug
+        // 4.4.2 has no successor until 09-13; on 09-10 only the proxy still serves it
+        // (#13 mirror, #14 without a mirror resolves 4.4.1); #10 at 12:00 precedes T0.
+        ("acme-notify#11", "fresh"),
+        ("acme-notify#12", "fresh"),
+        ("acme-notify#13", "mirror"),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_owned(), b.to_owned()))
     .collect();
     assert_eq!(reasons(&v), want);
+    let version_of = |id: &str| {
+        v["builds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .unwrap()["version"]
+            .clone()
+    };
+    assert_eq!(version_of("acme-notify#11"), "npm:chalk@5.6.1");
+    assert_eq!(version_of("acme-notify#12"), "npm:debug@4.4.2");
+    assert_eq!(version_of("acme-notify#13"), "npm:debug@4.4.2");
     let lockfiles: BTreeMap<String, Value> = v["lockfiles"]
         .as_array()
         .unwrap()

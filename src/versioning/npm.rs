@@ -47,8 +47,9 @@ pub fn classify(spec: &str) -> Spec<'_> {
     if let Some(inner) = spec.strip_prefix("npm:") {
         // `npm:@scope/name@range` — the version separator is the last `@` after the first
         // character (a scope starts with `@`).
-        let (name, range) = match inner[1.min(inner.len())..].rfind('@') {
-            Some(at) => (&inner[..at + 1], &inner[at + 2..]),
+        let skip = inner.chars().next().map_or(0, char::len_utf8);
+        let (name, range) = match inner[skip..].rfind('@') {
+            Some(at) => (&inner[..skip + at], &inner[skip + at + 1..]),
             None => (inner, ""),
         };
         if name.is_empty() {
@@ -372,6 +373,25 @@ mod tests {
         vs.sort();
         vs.reverse();
         r.has_headroom(&vs)
+    }
+
+    #[test]
+    fn alias_with_non_ascii_name_does_not_panic() {
+        assert_eq!(
+            classify("npm:é@1"),
+            Spec::Registry {
+                alias_of: Some("é"),
+                range: "1"
+            }
+        );
+        assert_eq!(
+            classify("npm:@é/x@^2"),
+            Spec::Registry {
+                alias_of: Some("@é/x"),
+                range: "^2"
+            }
+        );
+        assert_eq!(classify("npm:"), Spec::NotRegistry);
     }
 
     #[test]
