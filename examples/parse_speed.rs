@@ -75,7 +75,9 @@ fn main() {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         let input = || vec![Input::new(&file)];
         match ingest::load(&input()) {
-            Err(e) if e.to_string().contains("not a recognised") || name.ends_with("package.json") => {
+            Err(e)
+                if e.to_string().contains("not a recognised") || name.ends_with("package.json") =>
+            {
                 println!("{name:<70} skipped (not an input on its own)");
                 continue;
             }

@@ -521,7 +521,11 @@ fn pypi_project_token_and_pep440_headroom() {
         );
         // An upload token cannot yank.
         assert!(r.disrupt.packages.is_empty(), "{cred}");
-        assert_eq!(ids(&r.inject.lockfiles), set(&["fx/requirements.txt"]), "{cred}");
+        assert_eq!(
+            ids(&r.inject.lockfiles),
+            set(&["fx/requirements.txt"]),
+            "{cred}"
+        );
     }
 }
 

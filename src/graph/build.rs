@@ -143,7 +143,9 @@ impl Graph {
             );
             for (pi, p) in packages.iter().enumerate() {
                 if p.ecosystem == a.ecosystem
-                    && a.owns.iter().any(|pat| name_matches(p.ecosystem, pat, &p.name))
+                    && a.owns
+                        .iter()
+                        .any(|pat| name_matches(p.ecosystem, pat, &p.name))
                 {
                     acct_owns[i].push(PackageId::from_index(pi));
                 }
@@ -455,9 +457,7 @@ impl Graph {
                 let name = &packages[p.index()].name;
                 let allowed = match &c.packages {
                     None => true,
-                    Some(pats) => pats
-                        .iter()
-                        .any(|pat| name_matches(c.ecosystem, pat, name)),
+                    Some(pats) => pats.iter().any(|pat| name_matches(c.ecosystem, pat, name)),
                 };
                 if allowed && packages[p.index()].ecosystem == c.ecosystem {
                     may_publish[ci].push((p, rights));

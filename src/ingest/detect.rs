@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{buildlog, cratesio, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts};
+use super::{
+    buildlog, cratesio, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts,
+};
 use crate::error::{Error, Result};
 
 /// One input as the user named it: where it is and how to show paths under it.
@@ -354,9 +356,11 @@ fn load_file(
         Kind::CargoToml => facts
             .manifests
             .push(manifest::parse(display, &canonical, text)?),
-        Kind::BuildLog => facts
-            .builds
-            .extend(buildlog::parse(Path::new(display), &canonical, text)?),
+        Kind::BuildLog => {
+            facts
+                .builds
+                .extend(buildlog::parse(Path::new(display), &canonical, text)?)
+        }
         Kind::Inventory => {
             let inv = inventory::parse(Path::new(display), &canonical, text)?;
             if let Some(prev) = &facts.inventory {
@@ -391,9 +395,9 @@ fn load_file(
         Kind::PoetryLock => facts
             .lockfiles
             .push(lockfile::python::parse_poetry(display, &canonical, text)?),
-        Kind::Requirements => facts
-            .lockfiles
-            .push(lockfile::python::parse_requirements(display, &canonical, text)?),
+        Kind::Requirements => facts.lockfiles.push(lockfile::python::parse_requirements(
+            display, &canonical, text,
+        )?),
         // Named on the command line or by a fresh build: the manifest a fresh resolution starts
         // from. Skipped in a directory walk, where yarn.lock reads the package.json beside it.
         Kind::Companion if explicit => {
@@ -414,9 +418,9 @@ fn load_file(
                 format!("{what} is not read by this version of blastradius"),
             ))
         }
-        Kind::NotYet(what) => facts
-            .warnings
-            .push(format!("{display}: skipped: {what} is not read by this version")),
+        Kind::NotYet(what) => facts.warnings.push(format!(
+            "{display}: skipped: {what} is not read by this version"
+        )),
         Kind::Unknown if explicit => {
             return Err(Error::Unrecognised {
                 path: PathBuf::from(display),

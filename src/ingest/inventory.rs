@@ -654,7 +654,10 @@ scopes = ["publish-update"]
         };
         // npm: read-write publishes and unpublishes/deprecates; read-only does neither;
         // bypass-2fa alone grants nothing (it modifies read-write).
-        assert_eq!(cred("npm", "api-token", "scopes = [\"read-write\"]").unwrap(), both);
+        assert_eq!(
+            cred("npm", "api-token", "scopes = [\"read-write\"]").unwrap(),
+            both
+        );
         assert_eq!(
             cred("npm", "api-token", "scopes = [\"read-only\"]").unwrap(),
             Rights::default()
@@ -665,7 +668,10 @@ scopes = ["publish-update"]
         );
         assert_eq!(cred("npm", "session", "").unwrap(), both);
         // PyPI: upload tokens, account-wide or per project, cannot yank; an owner's session can.
-        assert_eq!(cred("pypi", "api-token", "scopes = [\"upload\"]").unwrap(), publish);
+        assert_eq!(
+            cred("pypi", "api-token", "scopes = [\"upload\"]").unwrap(),
+            publish
+        );
         assert_eq!(cred("pypi", "api-token", "").unwrap(), publish);
         assert_eq!(cred("pypi", "trusted-publisher", "").unwrap(), publish);
         assert_eq!(cred("pypi", "session", "").unwrap(), both);

@@ -206,8 +206,12 @@ impl Facts {
     pub fn canonicalise(&mut self) {
         // Among duplicates the one with its requirements on record comes first and is kept.
         self.versions.sort_by(|a, b| {
-            (a.ecosystem, &a.name, &a.version, !a.deps_known)
-                .cmp(&(b.ecosystem, &b.name, &b.version, !b.deps_known))
+            (a.ecosystem, &a.name, &a.version, !a.deps_known).cmp(&(
+                b.ecosystem,
+                &b.name,
+                &b.version,
+                !b.deps_known,
+            ))
         });
         self.versions.dedup_by(|b, a| {
             a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version
