@@ -497,3 +497,53 @@ fn a_name_shared_by_two_ecosystems_never_matches_across_them() {
         assert_eq!(ids, [format!("{d}/{lockfile}")], "{bad}");
     }
 }
+
+/// Fresh resolution of package.json and pyproject.toml (tests/fixtures/incident-npm-pypi, see
+/// its README): evil-pkg 1.0.1 (npm, postinstall script) and acme-utils 1.1 (PyPI, source
+/// only) were published at 10:00 inside the window [10:00, 12:00).
+#[test]
+fn fresh_npm_and_pypi_builds_resolve_their_manifests() {
+    for bad in [
+        "npm:evil-pkg@1.0.1,pypi:acme-utils@1.1",
+        // Ecosystems inferred; the PyPI name compared after PEP 503 normalisation.
+        "evil-pkg@1.0.1,Acme_Utils@1.1",
+    ] {
+        let (code, out, err) = run(&[
+            "incident",
+            "--format",
+            "json",
+            "--bad",
+            bad,
+            "--window",
+            "2025-09-08T10:00:00Z..2025-09-08T12:00:00Z",
+            "tests/fixtures/incident-npm-pypi",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        // web#1 at 11:00: `^1.0.0` takes 1.0.1 (1.0.2 comes the next day). py#1 at 11:00:
+        // `>=1.0` takes 1.1; 1.2rc1 (09:00) is a pre-release nobody asked for. web#2 and py#2
+        // resolve before T0 (1.0.0, 1.0); the locked builds pin the clean versions.
+        let want: BTreeMap<String, String> = [("py#1", "fresh"), ("web#1", "fresh")]
+            .into_iter()
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect();
+        assert_eq!(reasons(&v), want, "{bad}");
+        let version = |id: &str| {
+            v["builds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["id"] == id)
+                .unwrap()["version"]
+                .clone()
+        };
+        assert_eq!(version("web#1"), "npm:evil-pkg@1.0.1");
+        assert_eq!(version("py#1"), "pypi:acme-utils@1.1");
+        assert!(v["lockfiles"].as_array().unwrap().is_empty());
+        assert_eq!(
+            v["install_scripts"],
+            serde_json::json!(["npm:evil-pkg@1.0.1", "pypi:acme-utils@1.1"])
+        );
+        assert_eq!(v["summary"]["builds_checked"], 6);
+    }
+}

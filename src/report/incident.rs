@@ -90,6 +90,12 @@ pub struct Summary {
 pub struct IncidentReport {
     /// Bad version ids.
     pub bad: Vec<String>,
+    /// Bad versions whose registry metadata says they run code when installed (npm install
+    /// scripts, PyPI source-only releases that run a build backend): every machine that
+    /// installed one ran the attacker's code, not only the builds that shipped it. Absent
+    /// when none does or the metadata does not list the bad versions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub install_scripts: Vec<String>,
     /// The window.
     pub window: WindowOut,
     /// Affected lockfiles, by id.
@@ -153,6 +159,12 @@ impl IncidentReport {
         mirrors.sort_by(|a, b| a.id.cmp(&b.id));
         IncidentReport {
             bad: inc.bad.iter().map(|b| b.id()).collect(),
+            install_scripts: inc
+                .bad
+                .iter()
+                .filter(|b| b.node.is_some_and(|v| g.version(v).install_script))
+                .map(|b| b.id())
+                .collect(),
             window: WindowOut {
                 from: time(inc.window.from),
                 to: time(inc.window.to),
@@ -248,6 +260,18 @@ pub fn table(r: &IncidentReport) -> String {
         r.window.to,
         s.builds_checked
     );
+    if !r.install_scripts.is_empty() {
+        let scripts: Vec<String> = r
+            .install_scripts
+            .iter()
+            .map(|b| terminal(b).into_owned())
+            .collect();
+        let _ = writeln!(
+            out,
+            "{red}runs code at install: {} (machines that installed it ran the attacker's code){red:#}",
+            scripts.join(", ")
+        );
+    }
     if !r.builds.is_empty() {
         let _ = writeln!(out, "\n{bold}Builds{bold:#}");
         let w = r
