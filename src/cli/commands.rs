@@ -11,7 +11,8 @@ use crate::ingest::{self, detect::Input};
 use crate::report::{self, dot, table, ExplainReport, RankReport, ReachReport};
 
 use super::{
-    Cli, Command, Common, ExplainArgs, ExportArgs, Format, IncidentArgs, RankArgs, ReachArgs, Who,
+    Cli, Command, Common, ExplainArgs, ExportArgs, Format, IncidentArgs, IngestArgs, RankArgs,
+    ReachArgs, Who,
 };
 
 /// Runs the parsed command line.
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Explain(a)) => explain(&a),
         Some(Command::Export(a)) => export(&a),
         Some(Command::Incident(a)) => incident(&a),
+        Some(Command::Ingest(a)) => ingest(&a),
     }
 }
 
@@ -52,8 +54,45 @@ fn parse_at(s: Option<&str>) -> Result<jiff::Timestamp> {
     )))
 }
 
+/// A snapshot among the inputs: it must be the only one (it already holds a whole graph).
+fn snapshot_input(inputs: &[std::path::PathBuf]) -> Result<Option<&std::path::PathBuf>> {
+    let is_snapshot = |p: &std::path::PathBuf| {
+        let mut head = [0u8; 16];
+        p.is_file()
+            && std::fs::File::open(p)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                .is_ok()
+            && crate::graph::snapshot::looks_like_snapshot(&head)
+    };
+    match inputs.iter().position(is_snapshot) {
+        None => Ok(None),
+        Some(i) if inputs.len() == 1 => Ok(Some(&inputs[i])),
+        Some(i) => Err(Error::Unknown(format!(
+            "{} is a snapshot: give it as the only input (to add inputs, run `blastradius ingest` again with all of them)",
+            inputs[i].display()
+        ))),
+    }
+}
+
 fn load(common: &Common) -> Result<Loaded> {
     let at = parse_at(common.at.as_deref())?;
+    let query = Query {
+        at,
+        versions: common.versions.into(),
+        hops: common.hops,
+    };
+    if let Some(path) = snapshot_input(&common.inputs)? {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let (graph, warnings) = crate::graph::snapshot::decode(path, &bytes)?;
+        return Ok(Loaded {
+            graph,
+            query,
+            warnings,
+        });
+    }
     let inputs: Vec<Input> = if common.inputs.is_empty() && common.workspace.is_none() {
         vec![Input {
             path: ingest::demo_dir(),
@@ -103,12 +142,43 @@ fn load(common: &Common) -> Result<Loaded> {
     Ok(Loaded {
         warnings,
         graph,
-        query: Query {
-            at,
-            versions: common.versions.into(),
-            hops: common.hops,
-        },
+        query,
     })
+}
+
+fn ingest(a: &IngestArgs) -> Result<()> {
+    if snapshot_input(&a.inputs)?.is_some() {
+        return Err(Error::Unknown("the input is already a snapshot".into()));
+    }
+    let inputs: Vec<Input> = a.inputs.iter().map(Input::new).collect();
+    let facts = ingest::load_with(
+        &inputs,
+        ingest::LoadOptions {
+            keep_going: a.keep_going,
+        },
+    )?;
+    let mut warnings = facts.warnings.clone();
+    warnings.sort();
+    warnings.dedup();
+    for w in warnings.iter().take(8) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {}",
+            report::escape::terminal(w)
+        );
+    }
+    let graph = Graph::build(&facts)?;
+    drop(facts);
+    let bytes = crate::graph::snapshot::encode(&graph, &warnings)?;
+    write_atomic_bytes(&a.snapshot, &bytes)?;
+    let (nodes, edges) = graph.size();
+    let _ = writeln!(
+        anstream::stderr(),
+        "wrote {} ({} bytes): {nodes} nodes, {edges} edges",
+        a.snapshot.display(),
+        bytes.len()
+    );
+    Ok(())
 }
 
 fn format_of(common: &Common) -> Format {
@@ -143,6 +213,11 @@ fn emit(common: &Common, text: &str) -> Result<()> {
 
 /// Writes a file so that readers see either the old content or the whole new one.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    write_atomic_bytes(path, text.as_bytes())
+}
+
+/// [`write_atomic`] for bytes.
+pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -155,7 +230,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .prefix(".blastradius-")
         .tempfile_in(dir)
         .map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
     // tempfile creates 0600 files; an output file should look like any other new file.
     #[cfg(unix)]
     {

@@ -65,6 +65,28 @@ pub enum Command {
     /// The whole graph, as JSON or DOT.
     #[command(after_help = EXAMPLES)]
     Export(ExportArgs),
+    /// Parse and build the graph once, and store it: every command accepts the snapshot as
+    /// its only INPUT and loads it in about a second.
+    #[command(after_help = INGEST_EXAMPLES)]
+    Ingest(IngestArgs),
+}
+
+const INGEST_EXAMPLES: &str = "Examples:
+  blastradius ingest crates-index/ inventory.toml --snapshot registry.snap
+  blastradius rank --all-accounts registry.snap";
+
+/// `ingest` arguments.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Input files or directories, as for every other command.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the snapshot (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Skip inputs that fail to parse, recording them as warnings in the snapshot.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 /// Output formats.

@@ -706,6 +706,7 @@ impl Interner {
         }
         self.reqs.push(Req {
             text: text.to_owned(),
+            ecosystem: eco,
             parsed: Requirement::parse(eco, text).ok(),
         });
         let i = (self.reqs.len() - 1) as u32;

@@ -2,12 +2,12 @@
 //! (credentials first, then accounts, packages, versions, lockfiles, builds, mirrors,
 //! environments), so "all packages" is a range and `rank` can split a range across threads.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub struct $name(pub(crate) u32);
 
         impl $name {
@@ -58,7 +58,7 @@ typed_id!(
 );
 
 /// The eight node kinds of SPEC §2, in the order their ranges appear in the graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     /// See [`CredentialId`].
@@ -108,7 +108,7 @@ impl NodeKind {
 }
 
 /// Any node, by kind and position: what witness paths are made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum NodeRef {
     /// A credential.
     Credential(CredentialId),

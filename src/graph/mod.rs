@@ -9,6 +9,7 @@
 
 mod build;
 pub mod ids;
+pub mod snapshot;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 pub use ids::{
     AccountId, BuildId, CredentialId, EnvironmentId, LockfileId, MirrorId, NodeKind, NodeRef,
@@ -26,7 +28,7 @@ pub use crate::ingest::inventory::{AccountKind, CredentialKind, Rights};
 use crate::ingest::{DepKind, Ecosystem};
 
 /// Where an account came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccountOrigin {
     /// The user's inventory.
     Inventory,
@@ -37,7 +39,7 @@ pub enum AccountOrigin {
 }
 
 /// A credential node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CredentialNode {
     /// Label.
     pub id: String,
@@ -58,7 +60,7 @@ pub struct CredentialNode {
 }
 
 /// An account node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountNode {
     /// Registry user, team or org name (or `owner-of:P`).
     pub id: String,
@@ -73,7 +75,7 @@ pub struct AccountNode {
 }
 
 /// A package node.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PackageNode {
     /// Registry.
     pub ecosystem: Ecosystem,
@@ -82,13 +84,15 @@ pub struct PackageNode {
 }
 
 /// A version node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionNode {
     /// Its package.
     pub package: PackageId,
     /// Version string.
     pub version: String,
-    /// Parsed with the ecosystem's rules; `None` when it does not parse.
+    /// Parsed with the ecosystem's rules; `None` when it does not parse. Not stored in a
+    /// snapshot: parsed again on load.
+    #[serde(skip)]
     pub parsed: Option<crate::versioning::Version>,
     /// Yanked.
     pub yanked: bool,
@@ -104,7 +108,7 @@ pub struct VersionNode {
 }
 
 /// A dependency requirement, the payload of a version → package edge.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Dep {
     /// The real package depended on.
     pub package: PackageId,
@@ -121,17 +125,21 @@ pub struct Dep {
 }
 
 /// One requirement string and its parsed form.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Req {
     /// As written.
     pub text: String,
+    /// Whose rules it follows (the same text means different things per ecosystem).
+    pub ecosystem: Ecosystem,
     /// Parsed with the ecosystem's rules; `None` if it does not parse (treated as open by
-    /// the headroom rule: over-reporting is safer than a false "not reached").
+    /// the headroom rule: over-reporting is safer than a false "not reached"). Not stored in
+    /// a snapshot: parsed again on load.
+    #[serde(skip)]
     pub parsed: Option<crate::versioning::Requirement>,
 }
 
 /// One package of a lockfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LockEntry {
     /// Name.
     pub name: String,
@@ -144,7 +152,7 @@ pub struct LockEntry {
 }
 
 /// A lockfile node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LockfileNode {
     /// Display path.
     pub id: String,
@@ -162,7 +170,7 @@ pub struct LockfileNode {
 
 /// A manifest (Cargo.toml): the requirements a fresh resolution starts from. Not a node of
 /// its own: it belongs to the lockfile beside it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestNode {
     /// Display path.
     pub id: String,
@@ -173,7 +181,7 @@ pub struct ManifestNode {
 }
 
 /// A build node (from a build log).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildNode {
     /// Build id.
     pub id: String,
@@ -188,7 +196,7 @@ pub struct BuildNode {
 }
 
 /// A mirror node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MirrorNode {
     /// Label.
     pub id: String,
@@ -203,7 +211,7 @@ pub struct MirrorNode {
 }
 
 /// An environment node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvironmentNode {
     /// Label.
     pub id: String,
@@ -213,7 +221,7 @@ pub struct EnvironmentNode {
 
 /// Edge payloads, one variant per edge kind of SPEC §2 (plus `ServedBy`, which records the
 /// inventory's "this mirror serves that lockfile").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Edge {
     /// credential → account it acts for.
     ActsFor,
@@ -244,7 +252,7 @@ pub enum Edge {
 }
 
 /// Compressed adjacency: `targets[offsets[i]..offsets[i+1]]`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Csr<T> {
     offsets: Vec<u32>,
     targets: Vec<T>,
@@ -262,13 +270,28 @@ impl<T> Csr<T> {
         Csr { offsets, targets }
     }
 
+    /// Offsets well-formed for `rows` rows over `targets`, each target passing `ok`.
+    fn check(&self, name: &str, rows: usize, ok: impl Fn(&T) -> bool) -> Result<(), String> {
+        if self.offsets.len() != rows + 1
+            || self.offsets.first() != Some(&0)
+            || self.offsets.windows(2).any(|w| w[0] > w[1])
+            || self.offsets.last().map(|&o| o as usize) != Some(self.targets.len())
+        {
+            return Err(format!("{name}: malformed offsets"));
+        }
+        if !self.targets.iter().all(ok) {
+            return Err(format!("{name}: a target out of range"));
+        }
+        Ok(())
+    }
+
     fn get(&self, i: usize) -> &[T] {
         &self.targets[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 }
 
 /// The graph. Built once by [`Graph::build`], never mutated.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Graph {
     g: DiGraph<NodeRef, Edge, u32>,
     starts: [u32; 9],
@@ -561,9 +584,120 @@ impl Graph {
         &self.deps[i as usize]
     }
 
+    /// Every index inside the graph points inside its table: what a graph decoded from an
+    /// untrusted snapshot must satisfy before anything indexes with it. [`Graph::build`]
+    /// guarantees it by construction.
+    pub fn check_bounds(&self) -> Result<(), String> {
+        let counts = [
+            self.credentials.len(),
+            self.accounts.len(),
+            self.packages.len(),
+            self.versions.len(),
+            self.lockfiles.len(),
+            self.builds.len(),
+            self.mirrors.len(),
+            self.environments.len(),
+        ];
+        let mut at = 0u64;
+        for (k, &n) in counts.iter().enumerate() {
+            if u64::from(self.starts[k]) != at {
+                return Err(format!(
+                    "node ranges: kind {k} starts at {}",
+                    self.starts[k]
+                ));
+            }
+            at += n as u64;
+        }
+        if u64::from(self.starts[8]) != at || self.g.node_count() as u64 != at {
+            return Err("node ranges do not cover the nodes".into());
+        }
+        let [nc, na, np, nv, nl, _nb, nm, ne] = counts;
+        let (nd, nr, ns) = (self.deps.len(), self.reqs.len(), self.strings.len());
+        let dep_ok = |d: &Dep| {
+            d.package.index() < np
+                && (d.req as usize) < nr
+                && d.target.is_none_or(|t| (t as usize) < ns)
+                && d.rename.is_none_or(|t| (t as usize) < ns)
+        };
+        if !self.deps.iter().all(dep_ok)
+            || !self.manifests.iter().all(|m| m.deps.iter().all(dep_ok))
+        {
+            return Err("a dependency out of range".into());
+        }
+        if self.version_ranges.len() != np
+            || self
+                .version_ranges
+                .iter()
+                .any(|r| r.start > r.end || r.end as usize > nv)
+        {
+            return Err("version ranges out of range".into());
+        }
+        if self.versions.iter().any(|v| v.package.index() >= np)
+            || self.credentials.iter().any(|c| c.account.index() >= na)
+            || self
+                .builds
+                .iter()
+                .any(|b| b.lockfile.index() >= nl || b.mirror.is_some_and(|m| m.index() >= nm))
+            || self
+                .package_index
+                .iter()
+                .any(|m| m.values().any(|p| p.index() >= np))
+        {
+            return Err("a node reference out of range".into());
+        }
+        for l in &self.lockfiles {
+            let n = l.entries.len();
+            if l.roots.iter().any(|&r| r as usize >= n)
+                || l.manifest
+                    .is_some_and(|m| m as usize >= self.manifests.len())
+                || l.entries.iter().any(|e| {
+                    e.node.is_some_and(|v| v.index() >= nv)
+                        || e.deps.iter().any(|&d| d as usize >= n)
+                })
+            {
+                return Err(format!("lockfile {:?}: an entry out of range", l.id));
+            }
+        }
+        self.version_deps
+            .check("version_deps", nv, |&d| (d as usize) < nd)?;
+        self.may_publish
+            .check("may_publish", nc, |(p, _)| p.index() < np)?;
+        self.owns.check("owns", na, |p| p.index() < np)?;
+        self.account_credentials
+            .check("account_credentials", na, |c| c.index() < nc)?;
+        self.package_pins.check("package_pins", np, |(l, v, e)| {
+            l.index() < nl
+                && v.index() < nv
+                && self.lockfiles[l.index()].entries.len() > *e as usize
+        })?;
+        self.lockfile_environments
+            .check("lockfile_environments", nl, |e| e.index() < ne)?;
+        self.lockfile_mirrors
+            .check("lockfile_mirrors", nl, |m| m.index() < nm)?;
+        self.environment_lockfiles
+            .check("environment_lockfiles", ne, |l| l.index() < nl)?;
+        self.environment_credentials
+            .check("environment_credentials", ne, |c| c.index() < nc)?;
+        self.mirror_lockfiles
+            .check("mirror_lockfiles", nm, |l| l.index() < nl)?;
+        let total = self.g.node_count();
+        if self.g.raw_nodes().iter().any(|n| {
+            let i = n.weight.local();
+            i >= counts[n.weight.kind() as usize]
+        }) || self
+            .g
+            .raw_edges()
+            .iter()
+            .any(|e| e.source().index() >= total || e.target().index() >= total)
+        {
+            return Err("a graph node or edge out of range".into());
+        }
+        Ok(())
+    }
+
     /// Re-checks the invariants the engine relies on (kind ranges, CSR views agreeing with the
-    /// petgraph edges). For tests, like guppy's `verify`.
-    #[doc(hidden)]
+    /// petgraph edges). For tests, like guppy's `verify`, and for decoded snapshots (after
+    /// [`Graph::check_bounds`]).
     pub fn verify(&self) -> Result<(), String> {
         for kind in NodeKind::ALL {
             for i in self.kind_range(kind) {

@@ -92,7 +92,7 @@ struct RawMirror {
 }
 
 /// What kind of identity an account is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountKind {
     /// A person.
@@ -121,7 +121,7 @@ pub struct Account {
 }
 
 /// How a credential authenticates; it changes nothing about reach but is shown to people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CredentialKind {
     /// A long-lived registry API token.
@@ -133,7 +133,7 @@ pub enum CredentialKind {
 }
 
 /// What a credential may do to a package it covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rights {
     /// Publish a new version of an existing package (inject reach).
     pub publish: bool,

@@ -23,7 +23,9 @@ pub use inventory::Inventory;
 
 /// A package registry. Names never match across ecosystems: `supports-color` the crate and
 /// `supports-color` the npm package are different packages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Ecosystem {
     /// crates.io, Cargo's default registry.
     #[serde(rename = "crates.io")]
@@ -73,7 +75,9 @@ impl fmt::Display for Ecosystem {
 }
 
 /// The kind of a dependency edge; it decides whether compromise propagates past the first hop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DepKind {
     /// Linked into the dependent: propagates.
