@@ -55,6 +55,19 @@ fn main() {
     println!("generate: {t_gen:.2?}");
     println!("graph build: {t_graph:.2?}");
     println!("attack index: {t_index:.2?}");
+    drop(facts);
+    if std::env::var_os("MEASURE_SNAPSHOT").is_some() {
+        use blastradius::graph::snapshot;
+        let (bytes, t_enc) = timed(|| snapshot::encode(&graph, &[]).expect("encodes"));
+        let (decoded, t_dec) = timed(|| {
+            snapshot::decode(std::path::Path::new("measure.snap"), &bytes).expect("decodes")
+        });
+        println!(
+            "snapshot: {} MB, encode {t_enc:.2?}, decode (bounds check, verify, re-parse) {t_dec:.2?}",
+            bytes.len() / 1_000_000
+        );
+        drop(decoded);
+    }
 
     let (ranking, t_par) =
         timed(|| engine::rank(&graph, &index, &query, RankSubject::Credentials, true));
