@@ -1528,3 +1528,246 @@ fn explain_to_a_version_cuts_the_shortest_path_through_it() {
         ])
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// rank --summary and --plot (the concentration curve)
+// ------------------------------------------------------------------------------------------
+
+/// Checks a `summary` object against itself and the ranking: one point per entry,
+/// non-decreasing, starting at the top entry's own count, and each `k_for` the smallest k
+/// whose point reaches the percentage (rounded up, at least one package).
+fn check_summary(v: &Value) -> (u64, Vec<u64>) {
+    let s = &v["summary"];
+    let total = s["total_packages"].as_u64().expect("total_packages");
+    let curve: Vec<u64> = s["curve"]
+        .as_array()
+        .expect("curve array")
+        .iter()
+        .map(|x| x.as_u64().expect("curve holds counts"))
+        .collect();
+    let entries = v["credentials"].as_array().unwrap();
+    assert_eq!(curve.len(), entries.len(), "one point per ranked entry");
+    assert!(curve.windows(2).all(|w| w[0] <= w[1]), "curve decreases");
+    assert_eq!(curve[0], entries[0]["inject"]["packages"].as_u64().unwrap());
+    assert!(*curve.last().unwrap() <= total);
+    for p in [10u64, 50, 90] {
+        let target = (total * p).div_ceil(100).max(1);
+        let want = curve.iter().position(|&r| r >= target).map(|i| i + 1);
+        let got = s["k_for"][p.to_string()].as_u64().map(|k| k as usize);
+        assert!(
+            s["k_for"].as_object().unwrap().contains_key(&p.to_string()),
+            "k_for lacks {p} (null when not reached, never absent)"
+        );
+        assert_eq!(got, want, "k_for {p}");
+    }
+    (total, curve)
+}
+
+#[test]
+fn rank_summary_json_is_the_union_curve_of_the_demo() {
+    let plain = ok(&["rank", "--format", "json", "--at", AT]).json();
+    assert!(
+        plain.get("summary").is_none(),
+        "plain rank gained a summary"
+    );
+    let v = ok(&["rank", "--summary", "--format", "json", "--at", AT]).json();
+    // Adding the summary changes nothing else.
+    let mut without = v.clone();
+    without.as_object_mut().unwrap().remove("summary");
+    assert_eq!(without, plain);
+    let (total, curve) = check_summary(&v);
+    // The last point is the union of everything every credential reaches, as reach lists it.
+    let mut all = BTreeSet::new();
+    for c in v["credentials"].as_array().unwrap() {
+        let r = ok(&[
+            "reach",
+            "--credential",
+            c["id"].as_str().unwrap(),
+            "--format",
+            "json",
+            "--at",
+            AT,
+        ])
+        .json();
+        all.extend(ids(&r["inject"]["packages"]));
+    }
+    assert_eq!(*curve.last().unwrap(), all.len() as u64);
+    // total_packages counts every package node of the graph.
+    let export = ok(&["export", "--format", "json", "--at", AT]).json();
+    let packages = export["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "package")
+        .count();
+    assert_eq!(total, packages as u64);
+}
+
+#[test]
+fn rank_all_accounts_summary_reaches_every_package() {
+    let v = ok(&[
+        "rank",
+        "--all-accounts",
+        "--summary",
+        "--format",
+        "json",
+        "--at",
+        AT,
+    ])
+    .json();
+    let (total, curve) = check_summary(&v);
+    // Every package has an owner account (registry, inventory or `owner-of:`), which reaches it.
+    assert_eq!(*curve.last().unwrap(), total);
+    assert!(v["summary"]["k_for"]["90"].is_u64());
+}
+
+#[test]
+fn rank_summary_table_says_how_few_reach_how_much() {
+    let t = ok(&["rank", "--summary", "--format", "table", "--at", AT]).text();
+    assert!(t.contains("Concentration:"), "{t}");
+    assert!(t.contains("top 1 reaches "), "{t}");
+    assert!(t.contains("% of ") && t.contains(" packages: "), "{t}");
+    let plain = ok(&["rank", "--format", "table", "--at", AT]).text();
+    assert!(!plain.contains("Concentration:"));
+    assert!(
+        t.starts_with(&plain),
+        "the summary comes after the unchanged table"
+    );
+}
+
+/// A minimal XML well-formedness check: tags nest and close, attribute values are quoted, and
+/// `&` only starts an entity. Enough to catch a missing escape or an unclosed element.
+fn assert_well_formed_xml(s: &str) {
+    let entity_ok = |rest: &str| {
+        ["amp;", "lt;", "gt;", "quot;", "apos;"]
+            .iter()
+            .any(|e| rest.starts_with(e))
+            || (rest.starts_with('#') && rest.find(';').is_some_and(|i| i < 10))
+    };
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        for (i, _) in text.match_indices('&') {
+            assert!(entity_ok(&text[i + 1..]), "bare & in text {text:?}");
+        }
+        let close = rest[open..].find('>').expect("unterminated tag") + open;
+        let tag = &rest[open + 1..close];
+        assert!(!tag.contains('<'), "< inside tag {tag:?}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
+        } else {
+            let self_closing = tag.ends_with('/');
+            let body = tag.trim_end_matches('/');
+            let name = body.split_whitespace().next().expect("tag name");
+            // Attributes: name="value" pairs, values free of `<` and bare `&`.
+            let mut attrs = body[name.len()..].trim();
+            while !attrs.is_empty() {
+                let eq = attrs
+                    .find("=\"")
+                    .unwrap_or_else(|| panic!("bad attribute in {tag:?}"));
+                let end = attrs[eq + 2..].find('"').expect("unterminated value") + eq + 2;
+                let value = &attrs[eq + 2..end];
+                for (i, _) in value.match_indices('&') {
+                    assert!(entity_ok(&value[i + 1..]), "bare & in {value:?}");
+                }
+                attrs = attrs[end + 1..].trim_start();
+            }
+            if !self_closing {
+                stack.push(name.to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+        if stack.is_empty() {
+            assert!(rest.trim().is_empty(), "content after the root element");
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements {stack:?}");
+}
+
+#[test]
+fn rank_plot_writes_a_deterministic_well_formed_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = |name: &str, threads: &str| {
+        let file = dir.path().join(name);
+        let mut c = bin();
+        c.env("RAYON_NUM_THREADS", threads)
+            .args([
+                "rank",
+                "--all-accounts",
+                "--format",
+                "json",
+                "--at",
+                AT,
+                "--plot",
+            ])
+            .arg(&file);
+        let o = exec(c);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        (o, std::fs::read_to_string(&file).unwrap())
+    };
+    let (o, svg) = plot("a.svg", "2");
+    // --plot implies --summary: stdout is what --summary prints.
+    let summary = ok(&[
+        "rank",
+        "--all-accounts",
+        "--summary",
+        "--format",
+        "json",
+        "--at",
+        AT,
+    ]);
+    assert_eq!(o.stdout, summary.stdout);
+    assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+    assert_well_formed_xml(&svg);
+    let k50 = summary.json()["summary"]["k_for"]["50"].as_u64().unwrap();
+    assert!(svg.contains(r#"id="k-for-50""#), "no 50 % marker");
+    assert!(svg.contains(&format!("50 %: k = {k50}")), "50 % label");
+    assert!(svg.contains(r#"id="curve""#));
+    // Same input, same bytes, whatever the thread count; no temp file left behind.
+    let (_, again) = plot("b.svg", "1");
+    assert_eq!(svg, again);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn rank_plot_escapes_input_names() {
+    // The input's path appears in the subtitle: markup in it must not break the SVG.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a&b <c>");
+    std::fs::create_dir(&data).unwrap();
+    let idx = root().join("tests/fixtures/rules/rule1-publishability");
+    for f in ["index.jsonl", "inventory.toml"] {
+        std::fs::copy(idx.join(f), data.join(f)).unwrap();
+    }
+    let file = dir.path().join("plot.svg");
+    let mut c = bin();
+    c.args(["rank", "--format", "json", "--at", AT, "--plot"])
+        .arg(&file)
+        .arg(&data);
+    let o = exec(c);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains("a&amp;b &lt;c&gt;"), "{svg}");
+    assert_well_formed_xml(&svg);
+}
+
+#[test]
+fn rank_plot_into_missing_directory_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("no/such/dir/curve.svg");
+    let mut c = bin();
+    c.args(["rank", "--format", "json", "--at", AT, "--plot"])
+        .arg(&file);
+    let o = exec(c);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stdout.is_empty(),
+        "an answer was printed although --plot failed"
+    );
+    assert!(o.stderr.contains("curve.svg"), "{}", o.stderr);
+}

@@ -326,3 +326,75 @@ fn bit_parallel_rank_equals_reference_across_blocks() {
         }
     }
 }
+
+/// The concentration curve by the simplest route: each subject's inject packages from
+/// [`engine::reach`] (one traversal with witness paths, no bit lanes), unioned in order.
+fn reference_curve(g: &Graph, idx: &AttackIndex, query: &Query, order: &[Source]) -> Vec<usize> {
+    let mut union = BTreeSet::new();
+    order
+        .iter()
+        .map(|&s| {
+            let r = engine::reach(g, idx, s, query);
+            union.extend(r.inject.packages.iter().map(|x| x.node));
+            union.len()
+        })
+        .collect()
+}
+
+/// Checks `engine::curve` against the reference in rank order and in reversed rank order,
+/// parallel and sequential.
+fn check_curve(g: &Graph, query: &Query, subject: RankSubject) -> Result<(), TestCaseError> {
+    let idx = AttackIndex::new(g, query.versions);
+    let ranking = engine::rank(g, &idx, query, subject, true);
+    let ranked: Vec<Source> = ranking.iter().map(|e| e.source).collect();
+    let reversed: Vec<Source> = ranked.iter().rev().copied().collect();
+    for order in [&ranked, &reversed] {
+        let expected = reference_curve(g, &idx, query, order);
+        for parallel in [true, false] {
+            let c = engine::curve(g, &idx, query, order, parallel);
+            prop_assert_eq!(c.total_packages, g.packages().len());
+            prop_assert_eq!(&c.reached, &expected, "parallel {}", parallel);
+        }
+    }
+    // The first point is the top subject's own count, as rank reports it.
+    if let Some(top) = ranking.first() {
+        let c = engine::curve(g, &idx, query, &ranked, true);
+        prop_assert_eq!(c.reached[0], top.inject.packages);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// `rank --summary`: the curve is exactly the union of the reach sets of the top k, for
+    /// every k, with cycles, both version modes and hops through stolen credentials.
+    #[test]
+    fn curve_is_the_union_of_reach_sets_in_rank_order(seed in any::<u64>(), n in 2usize..14, all in any::<bool>(), hops in 1u32..4) {
+        let g = Graph::build(&world(seed, n)).unwrap();
+        let query = q(if all { VersionsMode::All } else { VersionsMode::Latest }, hops);
+        for subject in [RankSubject::Credentials, RankSubject::Accounts] {
+            check_curve(&g, &query, subject)?;
+        }
+    }
+}
+
+/// Generated crates.io-shaped worlds (explicit cycles, more subjects than one 512-lane block):
+/// the curve equals the reference union across block boundaries.
+#[test]
+fn curve_equals_reference_across_blocks() {
+    use blastradius::generate::{world as crates_world, WorldParams};
+    for (n, seed, hops) in [(1_300usize, 11u64, 1u32), (2_500, 7, 2)] {
+        let mut params = WorldParams::crates_io_like(n, seed);
+        params.cycles = 12;
+        let g = Graph::build(&crates_world(&params)).unwrap();
+        assert!(g.accounts().len() > 512, "world too small to span blocks");
+        for versions in [VersionsMode::Latest, VersionsMode::All] {
+            let query = q(versions, hops);
+            for subject in [RankSubject::Credentials, RankSubject::Accounts] {
+                check_curve(&g, &query, subject)
+                    .unwrap_or_else(|e| panic!("n={n} seed={seed} {versions:?}: {e}"));
+            }
+        }
+    }
+}

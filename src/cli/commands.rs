@@ -321,6 +321,25 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
     let entries = engine::rank(&l.graph, &index, &l.query, subject, true);
     let mut rep = RankReport::new(&entries, &l.query, a.all_accounts);
     rep.warnings = l.warnings.clone();
+    if a.summary || a.plot.is_some() {
+        let ranked: Vec<Source> = entries.iter().map(|e| e.source).collect();
+        let curve = engine::curve(&l.graph, &index, &l.query, &ranked, true);
+        rep.summary = Some(report::Summary::new(&curve));
+    }
+    if let (Some(path), Some(summary)) = (&a.plot, &rep.summary) {
+        let dataset = if a.common.inputs.is_empty() && a.common.workspace.is_none() {
+            "demo dataset (data/)".to_string()
+        } else {
+            a.common
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain(a.common.workspace.iter().map(|w| w.display().to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write_atomic(path, &report::plot::svg(&rep, summary, &dataset))?;
+    }
     let format = if demo {
         Format::Table
     } else {
@@ -431,6 +450,8 @@ fn demo() -> Result<()> {
     let args = RankArgs {
         all_accounts: false,
         top: None,
+        summary: false,
+        plot: None,
         common: Common {
             inputs: Vec::new(),
             at: None,

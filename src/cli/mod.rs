@@ -158,6 +158,22 @@ pub struct RankArgs {
     /// Show only the first N rows in the table (JSON always lists all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Add the concentration curve: how many distinct packages the top k reach together, and
+    /// how few reach 10, 50 and 90 % of all packages.
+    ///
+    /// For k = 1, 2, … in rank order: the packages at least one of the top k reaches by
+    /// injection (the union, not the sum), and the smallest k reaching 10, 50 and 90 % of
+    /// every package in the inputs ("not reached" / null when all of them together fall
+    /// short). JSON gains `summary`: {"total_packages", "curve": [one number per entry],
+    /// "k_for": {"10", "50", "90"}}.
+    ///
+    /// Example: blastradius rank --all-accounts --summary --plot curve.svg index/
+    #[arg(long)]
+    pub summary: bool,
+    /// Also draw the concentration curve as an SVG image into FILE, atomically (implies
+    /// --summary).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     /// Inputs and the options every question shares.
     #[command(flatten)]
     pub common: Common,

@@ -6,7 +6,10 @@
 //! mode). A package reached because the thief can publish it ("direct") only passes to
 //! dependents whose requirement has headroom (rule 2); a package reached through a dependency
 //! ("transitive") passes to every dependent with a normal or build requirement (rule 3).
+//!
+//! [`curve()`] turns a ranking into its concentration curve (`rank --summary`).
 
+pub mod curve;
 pub mod incident;
 pub mod index;
 pub mod rank;
@@ -15,6 +18,7 @@ pub mod reach;
 pub mod resolve;
 pub mod rights;
 
+pub use curve::{curve, Curve};
 pub use index::AttackIndex;
 pub use rank::{rank, rank_reference, RankEntry, RankSubject};
 pub use reach::{reach, Found, Reach, Reached};

@@ -24,8 +24,8 @@ use super::{Query, Source};
 use crate::graph::{Graph, NodeKind};
 
 /// Words per lane: 8 × 64 = 512 sources per block, one cache line per package.
-const W: usize = 8;
-type Lane = [u64; W];
+pub(crate) const W: usize = 8;
+pub(crate) type Lane = [u64; W];
 const ZERO: Lane = [0; W];
 
 fn is_zero(l: &Lane) -> bool {
@@ -68,7 +68,7 @@ impl Adj {
 
 /// Everything the blocks share: adjacency in flat arrays and the topological order of
 /// components.
-struct Plan {
+pub(crate) struct Plan {
     headroom: Adj,
     propagate: Adj,
     /// Components in topological order (dependencies before dependents), as member lists.
@@ -80,7 +80,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(g: &Graph, idx: &AttackIndex) -> Self {
+    pub(crate) fn new(g: &Graph, idx: &AttackIndex) -> Self {
         let headroom = Adj::new(
             g.packages()
                 .map(|p| idx.headroom(p).iter().map(|e| e.to.0).collect()),
@@ -196,16 +196,18 @@ fn condense(adj: &Adj) -> Adj {
 }
 
 /// Per-thread buffers, reused across blocks.
-struct Work {
-    direct: Vec<Lane>,
-    trans: Vec<Lane>,
+pub(crate) struct Work {
+    /// Packages each lane can publish (or yank).
+    pub(crate) direct: Vec<Lane>,
+    /// Packages each lane reaches through dependencies.
+    pub(crate) trans: Vec<Lane>,
     lock: Vec<Lane>,
     env: Vec<Lane>,
     stolen: Vec<Lane>,
 }
 
 impl Work {
-    fn new(g: &Graph) -> Self {
+    pub(crate) fn new(g: &Graph) -> Self {
         Work {
             direct: vec![ZERO; g.count(NodeKind::Package)],
             trans: vec![ZERO; g.count(NodeKind::Package)],
@@ -251,7 +253,7 @@ impl VCount {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Inject,
     Disrupt,
 }
@@ -331,15 +333,16 @@ fn consumers(g: &Graph, plan: &Plan, work: &mut Work, sources: &[Source], mode: 
     let _ = g;
 }
 
-/// Counts of one mode for one block.
-fn block_counts(
+/// Reach of one mode for one block of sources (lane `j` = `sources[j]`), left in `work`:
+/// `direct | trans` per package, `lock` and `env`, and for inject `stolen`, after every hop.
+pub(crate) fn propagate(
     g: &Graph,
     plan: &Plan,
     work: &mut Work,
     sources: &[Source],
     q: &Query,
     mode: Mode,
-) -> Vec<Counts> {
+) {
     work.direct.fill(ZERO);
     work.trans.fill(ZERO);
     work.stolen.fill(ZERO);
@@ -386,6 +389,18 @@ fn block_counts(
         close(plan, &mut work.trans);
         consumers(g, plan, work, sources, mode);
     }
+}
+
+/// Counts of one mode for one block.
+fn block_counts(
+    g: &Graph,
+    plan: &Plan,
+    work: &mut Work,
+    sources: &[Source],
+    q: &Query,
+    mode: Mode,
+) -> Vec<Counts> {
+    propagate(g, plan, work, sources, q, mode);
 
     let (mut pk, mut lk, mut ev, mut mr, mut cr) = (
         VCount::new(),

@@ -8,12 +8,13 @@ pub mod dot;
 pub mod escape;
 pub mod export;
 pub mod incident;
+pub mod plot;
 pub mod table;
 
 use serde::Serialize;
 
 use crate::engine::rank::Counts;
-use crate::engine::{Found, Query, RankEntry, Reach, Reached, Source, VersionsMode};
+use crate::engine::{Curve, Found, Query, RankEntry, Reach, Reached, Source, VersionsMode};
 use crate::graph::{Graph, NodeRef};
 
 /// One reached node in a report.
@@ -105,10 +106,65 @@ pub struct RankReport {
     pub subject: &'static str,
     /// Entries in rank order.
     pub credentials: Vec<RankItem>,
+    /// The concentration curve (`--summary`); absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
     /// Inputs skipped under `--keep-going` and caveats about the metadata (times that are not
     /// publication times, unknown owners), sorted; absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// `rank --summary`: how concentrated inject reach is over the ranked subjects.
+///
+/// JSON: `{"total_packages": N, "curve": [u1, u2, …], "k_for": {"10": k, "50": k, "90": k}}`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Packages in the graph: the 100 % of every share.
+    pub total_packages: usize,
+    /// `curve[k - 1]`: distinct packages reached (inject) by at least one of the first k
+    /// entries of `credentials` (the union, not the sum). One number per entry,
+    /// non-decreasing; the last is what all of them reach together.
+    pub curve: Vec<usize>,
+    /// The smallest k whose first k entries together reach 10, 50 and 90 % of
+    /// `total_packages` (rounded up to whole packages); null when all of them together do not.
+    pub k_for: KFor,
+}
+
+/// The `k_for` object of a [`Summary`]: keys are percentages of all packages.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct KFor {
+    /// k for 10 %.
+    #[serde(rename = "10")]
+    pub p10: Option<usize>,
+    /// k for 50 %.
+    #[serde(rename = "50")]
+    pub p50: Option<usize>,
+    /// k for 90 %.
+    #[serde(rename = "90")]
+    pub p90: Option<usize>,
+}
+
+impl KFor {
+    /// `(percent, k)` for each threshold, lowest first.
+    pub fn pairs(&self) -> [(u32, Option<usize>); 3] {
+        [(10, self.p10), (50, self.p50), (90, self.p90)]
+    }
+}
+
+impl Summary {
+    /// The summary of a curve computed over a ranking's entries, in rank order.
+    pub fn new(c: &Curve) -> Self {
+        Summary {
+            total_packages: c.total_packages,
+            curve: c.reached.clone(),
+            k_for: KFor {
+                p10: c.k_for(10),
+                p50: c.k_for(50),
+                p90: c.k_for(90),
+            },
+        }
+    }
 }
 
 /// `explain` output.
@@ -210,6 +266,7 @@ impl RankReport {
                     risk_factors: e.risk_factors.clone(),
                 })
                 .collect(),
+            summary: None,
             warnings: Vec::new(),
         }
     }

@@ -1,13 +1,13 @@
 //! Tables for people. Rendered with ANSI styles into a string; the CLI strips them when
 //! the output is not a colour terminal or `NO_COLOR` is set. Every registry string goes
-//! through [`escape::terminal`].
+//! through [`terminal`].
 
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
 use super::escape::terminal;
-use super::{ExplainReport, Item, RankReport, ReachReport, Section};
+use super::{ExplainReport, Item, RankReport, ReachReport, Section, Summary};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -138,7 +138,126 @@ pub fn rank(r: &RankReport, top_paths: &[(String, Vec<String>)]) -> String {
             let _ = writeln!(out, "    {}", path(p));
         }
     }
+    if let Some(s) = &r.summary {
+        summary(&mut out, r, s);
+    }
     out
+}
+
+/// `n` as a share of `total`, one decimal: `42.0 %`.
+pub fn share(n: usize, total: usize) -> String {
+    let pct = if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    };
+    format!("{pct:.1} %")
+}
+
+/// The k at which the summary shows a row: 1, 2, 5, 10, 20, 50, … up to `n`, the last k, and
+/// the k of each threshold.
+pub fn summary_ks(s: &Summary) -> Vec<usize> {
+    let n = s.curve.len();
+    let mut ks = Vec::new();
+    let mut step = 1usize;
+    'outer: loop {
+        for m in [1, 2, 5] {
+            match step.checked_mul(m) {
+                Some(k) if k <= n => ks.push(k),
+                _ => break 'outer,
+            }
+        }
+        step = match step.checked_mul(10) {
+            Some(x) => x,
+            None => break,
+        };
+    }
+    ks.push(n);
+    ks.extend(s.k_for.pairs().iter().filter_map(|p| p.1));
+    ks.retain(|&k| k >= 1);
+    ks.sort_unstable();
+    ks.dedup();
+    ks
+}
+
+/// The concentration summary below the ranking (`--summary`).
+fn summary(out: &mut String, r: &RankReport, s: &Summary) {
+    let (one, many) = if r.subject == "accounts" {
+        ("account", "accounts")
+    } else {
+        ("credential", "credentials")
+    };
+    let total = s.total_packages;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            BOLD,
+            &format!("Concentration: distinct packages the top k {many} reach together (inject)")
+        )
+    );
+    let Some(&top1) = s.curve.first() else {
+        let _ = writeln!(out, "  nothing ranked");
+        return;
+    };
+    let mut parts = vec![format!("top 1 reaches {top1} ({})", share(top1, total))];
+    for (i, (pct, k)) in s.k_for.pairs().into_iter().enumerate() {
+        let what = if i == 0 {
+            format!("{pct} % of {}", count(total, "package", "packages"))
+        } else {
+            format!("{pct} %")
+        };
+        let k = match k {
+            Some(k) => paint(BOLD, &count(k, one, many)),
+            None => paint(DIM, "not reached"),
+        };
+        parts.push(format!("{what}: {k}"));
+    }
+    let _ = writeln!(out, "  {}", parts.join(" · "));
+    let last = *s.curve.last().unwrap_or(&0);
+    if s.k_for.pairs().iter().any(|p| p.1.is_none()) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(
+                DIM,
+                &format!(
+                    "all {} together reach {last} ({})",
+                    count(s.curve.len(), one, many),
+                    share(last, total)
+                )
+            )
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {}",
+        paint(
+            DIM,
+            &format!("{:>9}  {:>9}  {:>7}", "k", "packages", "share")
+        )
+    );
+    for k in summary_ks(s) {
+        let reached = s.curve[k - 1];
+        let marks: Vec<String> = s
+            .k_for
+            .pairs()
+            .iter()
+            .filter(|p| p.1 == Some(k))
+            .map(|p| format!("{} %", p.0))
+            .collect();
+        let mark = if marks.is_empty() {
+            String::new()
+        } else {
+            paint(CYAN, &format!("  ← {}", marks.join(", ")))
+        };
+        let _ = writeln!(
+            out,
+            "  {k:>9}  {reached:>9}  {:>7}{mark}",
+            share(reached, total)
+        );
+    }
 }
 
 const LIST_LIMIT: usize = 15;
