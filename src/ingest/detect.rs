@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    buildlog, cratesio, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts,
+    buildlog, cratesio, dbdump, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts,
 };
 use crate::error::{Error, Result};
 
@@ -316,6 +316,25 @@ fn load_file(
     if !seen.insert(canonical.clone()) {
         return Ok(());
     }
+    // A gzip file is never read whole: the crates.io database dump is streamed from the path.
+    let head = first_bytes(path)?;
+    if head.starts_with(&dbdump::GZIP_MAGIC) {
+        if dbdump::looks_like_dump(path, &head) {
+            let dump = dbdump::read(path, display)?;
+            facts.versions.extend(dump.versions);
+            facts.owners.extend(dump.owners);
+            facts.warnings.extend(dump.notes);
+            // `dump.trustpub_only` has no place in `Facts` yet (see the dbdump module docs).
+        } else if explicit {
+            return Err(Error::parse_in(
+                Path::new(display),
+                "gzip-compressed, but not a crates.io database dump (expected a .tar.gz whose \
+                 members lie under one YYYY-MM-DD-HHMMSS/ directory, as published at \
+                 https://static.crates.io/db-dump.tar.gz)",
+            ));
+        }
+        return Ok(());
+    }
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -429,6 +448,19 @@ fn load_file(
         Kind::Unknown => {}
     }
     Ok(())
+}
+
+/// Up to the first 512 bytes of a file, enough to recognise a binary format by its magic.
+fn first_bytes(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut head = Vec::with_capacity(512);
+    file.take(512).read_to_end(&mut head).map_err(io_err)?;
+    Ok(head)
 }
 
 /// The package.json beside a yarn.lock (`yarn.lock` → `package.json`,

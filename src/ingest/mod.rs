@@ -7,6 +7,7 @@
 pub mod advisory;
 pub mod buildlog;
 pub mod cratesio;
+pub mod dbdump;
 pub mod detect;
 pub mod inventory;
 pub mod lockfile;
