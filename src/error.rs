@@ -24,7 +24,7 @@ pub enum Error {
         message: String,
     },
     /// An explicitly named input is in no format blastradius knows.
-    #[error("{path}: not a recognised input (expected registry metadata (crates.io index file, npm packument, PyPI JSON document), a lockfile (Cargo.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, uv.lock, poetry.lock, requirements.txt), Cargo.toml, an inventory TOML or a build log CSV)")]
+    #[error("{path}: not a recognised input (expected registry metadata (crates.io index file or database dump, npm packument, PyPI JSON document), a lockfile (Cargo.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, uv.lock, poetry.lock, requirements.txt), Cargo.toml, an inventory TOML or a build log CSV)")]
     Unrecognised {
         /// The file given on the command line.
         path: PathBuf,
