@@ -1,0 +1,813 @@
+//! `blastradius fetch`: the registry metadata the inputs need, fetched the way a well-behaved
+//! registry client does it, into a cache directory that every command can read.
+//!
+//! This module is the only place where the network, `reqwest` and `tokio` live (STYLE,
+//! "Networking behind one door"). Its API is synchronous: [`fetch`] builds its own runtime and
+//! returns when everything is done; the rest of blastradius never sees a future.
+//!
+//! - [`plan`]: which packages the inputs name ([`Plan::from_facts`]), with names validated;
+//! - [`client`]: the HTTP client (timeouts, rate limit per host, retries with backoff and
+//!   `Retry-After`, conditional requests, gzip, a byte cap per body);
+//! - [`cache`]: the cache layout, atomic writes, revalidation metadata;
+//! - [`read`]: validating documents with the real parsers, and reading the cache back into
+//!   [`Facts`](crate::ingest::Facts) for `--cache` / `--offline`.
+//!
+//! ```no_run
+//! use blastradius::{fetch, ingest};
+//! let facts = ingest::load(&[ingest::detect::Input::new("Cargo.lock")]).unwrap();
+//! let plan = fetch::Plan::from_facts(&facts);
+//! let summary = fetch::fetch(&plan, &fetch::FetchOptions::new("cache".into())).unwrap();
+//! assert!(summary.failures.is_empty());
+//! ```
+
+pub mod cache;
+pub mod client;
+pub mod plan;
+pub mod read;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
+
+pub use plan::{PackageKey, Plan};
+
+use self::cache::{doc_path, Cache, Meta};
+use self::client::{GetError, Got, Http, Settings, Stats, Validators};
+use crate::error::{Error, Result};
+use crate::ingest::Ecosystem;
+
+/// Where each registry is. Defaults are the public registries; tests point them at loopback.
+#[derive(Debug, Clone)]
+pub struct Registries {
+    /// crates.io's sparse index (`https://index.crates.io/`).
+    pub crates_io: Url,
+    /// The npm registry (`https://registry.npmjs.org/`).
+    pub npm: Url,
+    /// PyPI (`https://pypi.org/`; documents at `pypi/<name>/json`).
+    pub pypi: Url,
+}
+
+impl Default for Registries {
+    fn default() -> Self {
+        let u = |s: &str| Url::parse(s).expect("a valid default URL");
+        Registries {
+            crates_io: u("https://index.crates.io/"),
+            npm: u("https://registry.npmjs.org/"),
+            pypi: u("https://pypi.org/"),
+        }
+    }
+}
+
+/// `--registry ECOSYSTEM=URL`: another base URL for one registry.
+#[derive(Debug, Clone)]
+pub struct RegistryOverride {
+    ecosystem: Ecosystem,
+    url: Url,
+}
+
+impl RegistryOverride {
+    /// Parses `ECOSYSTEM=URL` (`crates.io=http://127.0.0.1:8080/`).
+    ///
+    /// # Errors
+    /// An unknown ecosystem, or a URL that is not http(s).
+    pub fn parse(spec: &str) -> std::result::Result<Self, String> {
+        let (ecosystem, url) = Registries::parse_override(spec)?;
+        Ok(RegistryOverride { ecosystem, url })
+    }
+}
+
+impl Registries {
+    /// Applies a `--registry` override.
+    pub fn apply(&mut self, o: &RegistryOverride) {
+        self.set(o.ecosystem, o.url.clone());
+    }
+
+    /// Parses `ECOSYSTEM=URL` (`crates.io=http://127.0.0.1:8080/`).
+    ///
+    /// # Errors
+    /// An unknown ecosystem, or a URL that is not http(s).
+    pub fn parse_override(spec: &str) -> std::result::Result<(Ecosystem, Url), String> {
+        let (eco, url) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("expected ECOSYSTEM=URL, found {spec:?}"))?;
+        let eco = Ecosystem::parse(eco.trim()).ok_or_else(|| {
+            format!("expected an ecosystem (crates.io, npm or pypi), found {eco:?}")
+        })?;
+        let mut url = Url::parse(url.trim())
+            .map_err(|e| format!("expected a URL after {eco}=, found {url:?}: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "expected an http(s) URL with a host, found {url:?}"
+            ));
+        }
+        if !url.path().ends_with('/') {
+            let p = format!("{}/", url.path());
+            url.set_path(&p);
+        }
+        url.set_query(None);
+        url.set_fragment(None);
+        Ok((eco, url))
+    }
+
+    /// Sets one registry's base URL.
+    pub fn set(&mut self, eco: Ecosystem, url: Url) {
+        match eco {
+            Ecosystem::CratesIo => self.crates_io = url,
+            Ecosystem::Npm => self.npm = url,
+            Ecosystem::Pypi => self.pypi = url,
+        }
+    }
+
+    fn base(&self, eco: Ecosystem) -> &Url {
+        match eco {
+            Ecosystem::CratesIo => &self.crates_io,
+            Ecosystem::Npm => &self.npm,
+            Ecosystem::Pypi => &self.pypi,
+        }
+    }
+
+    /// The document URL of a package: the index path for crates.io, `<name>` with a scoped
+    /// name's `/` encoded as `%2f` for npm, `pypi/<name>/json` for PyPI.
+    pub fn url(&self, key: &PackageKey) -> Url {
+        let base = self.base(key.ecosystem);
+        // Names are validated (plan::PackageKey::new): only URL-safe characters remain, and
+        // `/` only in a scoped npm name.
+        let path = match key.ecosystem {
+            Ecosystem::CratesIo => doc_path(key)
+                .ok()
+                .and_then(|p| {
+                    p.strip_prefix("crates.io")
+                        .ok()
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                })
+                .unwrap_or_else(|| key.name.clone()),
+            Ecosystem::Npm => key.name.replace('/', "%2f"),
+            Ecosystem::Pypi => format!("pypi/{}/json", key.name),
+        };
+        base.join(&path).unwrap_or_else(|_| base.clone())
+    }
+
+    /// Whether every registry is on loopback (a local mirror or a test server: no proxy).
+    fn all_loopback(&self) -> bool {
+        [&self.crates_io, &self.npm, &self.pypi].iter().all(|u| {
+            let host = u.host_str().unwrap_or("").trim_matches(['[', ']']);
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback())
+        })
+    }
+}
+
+fn accept(eco: Ecosystem) -> &'static str {
+    match eco {
+        // The full packument (owners, publishers); not application/vnd.npm.install-v1+json.
+        Ecosystem::Npm | Ecosystem::Pypi => "application/json",
+        Ecosystem::CratesIo => "*/*",
+    }
+}
+
+/// How to fetch. [`FetchOptions::new`] gives the defaults a user gets.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// The cache directory.
+    pub cache: PathBuf,
+    /// Registry base URLs.
+    pub registries: Registries,
+    /// Also fetch what the fetched documents require (non-dev requirements of every version),
+    /// to a fixed point.
+    pub transitive: bool,
+    /// At most this many packages in one run (a bound on `--transitive`).
+    pub max_packages: usize,
+    /// Send nothing: report what the cache holds and what it lacks.
+    pub offline: bool,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Requests per second per host (0: no limit).
+    pub rate_per_host: u32,
+    /// Connecting (TCP and TLS).
+    pub connect_timeout: Duration,
+    /// Silence between two reads of a response.
+    pub read_timeout: Duration,
+    /// One whole request.
+    pub request_timeout: Duration,
+    /// Retries after a transient failure.
+    pub retries: u32,
+    /// Base of the backoff schedule (tests shorten it; see [`client`]).
+    pub retry_base: Duration,
+    /// Longest `Retry-After` honoured.
+    pub retry_after_cap: Duration,
+    /// Largest document accepted, in bytes.
+    pub max_body: u64,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl FetchOptions {
+    /// Defaults: concurrency 8, 100 requests/s per host, timeouts of 10 s (connect), 30 s
+    /// (between reads) and 120 s (whole request), 3 retries on a 500 ms backoff base,
+    /// `Retry-After` up to 60 s, documents up to 256 MiB, at most 20,000 packages.
+    pub fn new(cache: PathBuf) -> Self {
+        FetchOptions {
+            cache,
+            registries: Registries::default(),
+            transitive: false,
+            max_packages: 20_000,
+            offline: false,
+            concurrency: 8,
+            rate_per_host: 100,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+            retries: 3,
+            retry_base: Duration::from_millis(500),
+            retry_after_cap: Duration::from_secs(60),
+            max_body: 256 << 20,
+            progress: false,
+        }
+    }
+}
+
+/// The platform's cache directory for blastradius (`~/.cache/blastradius` on Linux and
+/// macOS, `%LOCALAPPDATA%\blastradius` on Windows).
+///
+/// # Errors
+/// When there is no home directory to put it in.
+pub fn default_cache_dir() -> Result<PathBuf> {
+    use etcetera::BaseStrategy;
+    let base = etcetera::choose_base_strategy().map_err(|e| {
+        Error::Unknown(format!(
+            "cannot find a cache directory ({e}): pass --cache DIR"
+        ))
+    })?;
+    Ok(base.cache_dir().join("blastradius"))
+}
+
+/// Why a package could not be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The name is not a valid package name of its ecosystem.
+    InvalidName,
+    /// The registry has no such package (404, 410, 451).
+    NotFound,
+    /// `--offline` and the cache has no copy.
+    NotCached,
+    /// The network or the server failed (after retries).
+    Network,
+    /// The response was not a valid document for the package (or too large).
+    BadDocument,
+    /// The cache could not be written.
+    Cache,
+    /// The fetch task panicked or was cancelled.
+    Aborted,
+    /// `--max-packages` was reached; the rest was not fetched.
+    Limit,
+}
+
+/// One package that could not be had.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// `crates.io:serde` (or the invalid name as given).
+    pub package: String,
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// What went wrong, naming the URL when a request was made.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.package, self.message)
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// The cache directory.
+    pub cache: PathBuf,
+    /// Packages considered (planned and, with `--transitive`, discovered).
+    pub packages: usize,
+    /// Downloaded (200) and cached.
+    pub fetched: usize,
+    /// Revalidated (304): the cached copy is current.
+    pub not_modified: usize,
+    /// Taken from the cache without a request (fresh within the server's `max-age`, or
+    /// `--offline`).
+    pub from_cache: usize,
+    /// What failed, sorted by package.
+    pub failures: Vec<Failure>,
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// The one-line summary shown at the end of `blastradius fetch`.
+    pub fn line(&self) -> String {
+        format!(
+            "fetched {}, not modified {}, from cache {}, failed {} ({} received, {}, {}, {:.1} s; cache: {})",
+            self.fetched,
+            self.not_modified,
+            self.from_cache,
+            self.failures.len(),
+            indicatif::HumanBytes(self.bytes),
+            plural(self.requests, "request"),
+            plural(self.retries, "retry"),
+            self.elapsed.as_secs_f64(),
+            self.cache.display()
+        )
+    }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    match (n, what) {
+        (1, _) => format!("1 {what}"),
+        (_, "retry") => format!("{n} retries"),
+        _ => format!("{n} {what}s"),
+    }
+}
+
+/// Fetches the plan's packages (and, with `--transitive`, what they require) into the cache.
+///
+/// Per-package failures do not make this fail: they are in [`Summary::failures`], for the
+/// caller to turn into an error or warnings (`--keep-going`).
+///
+/// # Errors
+/// Only what stops the whole run: the cache directory cannot be created, the HTTP client or
+/// the runtime cannot be built.
+pub fn fetch(plan: &Plan, opts: &FetchOptions) -> Result<Summary> {
+    let started = Instant::now();
+    let cache = Cache::create(&opts.cache).map_err(|source| Error::Write {
+        path: opts.cache.clone(),
+        source,
+    })?;
+    let http = if opts.offline {
+        None
+    } else {
+        Some(
+            Http::new(Settings {
+                connect_timeout: opts.connect_timeout,
+                read_timeout: opts.read_timeout,
+                request_timeout: opts.request_timeout,
+                retries: opts.retries,
+                retry_base: opts.retry_base,
+                retry_after_cap: opts.retry_after_cap,
+                max_body: opts.max_body,
+                rate_per_host: opts.rate_per_host,
+                concurrency: opts.concurrency,
+                proxy: !opts.registries.all_loopback(),
+            })
+            .map_err(Error::Unknown)?,
+        )
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Unknown(format!("cannot start the network runtime: {e}")))?;
+    let ctx = Arc::new(Ctx {
+        http,
+        cache,
+        registries: opts.registries.clone(),
+        stats: Stats::default(),
+        transitive: opts.transitive,
+        offline: opts.offline,
+        failed_in_a_row: Default::default(),
+    });
+    let mut summary = rt.block_on(run(plan, opts, ctx.clone()));
+    // Let in-flight blocking work (none is left after `run`) and sockets close before return.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    summary.cache = opts.cache.clone();
+    summary.requests = ctx.stats.requests.load(Ordering::Relaxed);
+    summary.retries = ctx.stats.retries.load(Ordering::Relaxed);
+    summary.bytes = ctx.stats.bytes.load(Ordering::Relaxed);
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// After this many packages of one registry fail in a row, the rest are not requested.
+const BREAKER: u32 = 20;
+
+struct Ctx {
+    http: Option<Http>,
+    cache: Cache,
+    registries: Registries,
+    stats: Stats,
+    transitive: bool,
+    offline: bool,
+    failed_in_a_row: [AtomicU32; 3],
+}
+
+impl Ctx {
+    fn breaker(&self, eco: Ecosystem) -> &AtomicU32 {
+        &self.failed_in_a_row[eco as usize]
+    }
+}
+
+/// How one package was had.
+enum Outcome {
+    Fetched,
+    NotModified,
+    FromCache,
+}
+
+struct Done {
+    outcome: std::result::Result<Outcome, Failure>,
+    /// Requirements of its document (with `--transitive`).
+    requires: BTreeSet<PackageKey>,
+}
+
+async fn run(plan: &Plan, opts: &FetchOptions, ctx: Arc<Ctx>) -> Summary {
+    let mut s = Summary::default();
+    for (eco, name, why) in &plan.invalid {
+        s.failures.push(Failure {
+            package: format!("{eco}:{name}"),
+            kind: FailureKind::InvalidName,
+            message: format!("not fetched: {why}"),
+        });
+    }
+    let mut seen: BTreeSet<PackageKey> = BTreeSet::new();
+    let mut queue: VecDeque<PackageKey> = VecDeque::new();
+    let mut over_limit = 0usize;
+    for k in &plan.packages {
+        if seen.len() >= opts.max_packages {
+            over_limit += 1;
+        } else {
+            seen.insert(k.clone());
+            queue.push_back(k.clone());
+        }
+    }
+    let bar = progress_bar(opts.progress, seen.len() as u64);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, PackageKey> = HashMap::new();
+    loop {
+        while tasks.len() < opts.concurrency.max(1) {
+            let Some(key) = queue.pop_front() else { break };
+            let handle = tasks.spawn(fetch_one(ctx.clone(), key.clone()));
+            running.insert(handle.id(), key);
+        }
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
+        let done = match joined {
+            Ok((id, done)) => {
+                running.remove(&id);
+                done
+            }
+            Err(e) => {
+                let key = running.remove(&e.id());
+                let what = if e.is_panic() {
+                    "panicked"
+                } else {
+                    "was cancelled"
+                };
+                Done {
+                    outcome: Err(Failure {
+                        package: key.as_ref().map_or_else(|| "?".into(), ToString::to_string),
+                        kind: FailureKind::Aborted,
+                        message: format!("the fetch task {what}"),
+                    }),
+                    requires: BTreeSet::new(),
+                }
+            }
+        };
+        match done.outcome {
+            Ok(Outcome::Fetched) => s.fetched += 1,
+            Ok(Outcome::NotModified) => s.not_modified += 1,
+            Ok(Outcome::FromCache) => s.from_cache += 1,
+            Err(f) => {
+                // Shown above the bar as they happen; the caller lists them all at the end.
+                if !bar.is_hidden() {
+                    bar.println(format!(
+                        "failed: {}",
+                        crate::report::escape::terminal(&f.to_string())
+                    ));
+                }
+                s.failures.push(f);
+            }
+        }
+        for k in done.requires {
+            if plan.provided.contains(&k) || seen.contains(&k) {
+                continue;
+            }
+            if seen.len() >= opts.max_packages {
+                over_limit += 1;
+                continue;
+            }
+            seen.insert(k.clone());
+            queue.push_back(k);
+            bar.inc_length(1);
+        }
+        bar.inc(1);
+        bar.set_message(format!(
+            "{} · {} retries",
+            indicatif::HumanBytes(ctx.stats.bytes.load(Ordering::Relaxed)),
+            ctx.stats.retries.load(Ordering::Relaxed)
+        ));
+    }
+    bar.finish_and_clear();
+    if over_limit > 0 {
+        s.failures.push(Failure {
+            package: "(limit)".into(),
+            kind: FailureKind::Limit,
+            message: format!(
+                "stopped at {} packages (--max-packages); {over_limit} more named packages were not fetched",
+                opts.max_packages
+            ),
+        });
+    }
+    s.packages = seen.len();
+    s.failures
+        .sort_by(|a, b| a.package.cmp(&b.package).then(a.kind.cmp(&b.kind)));
+    s
+}
+
+fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} fetch [{bar:30}] {pos}/{len} packages · {msg} · {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn fail(key: &PackageKey, kind: FailureKind, message: String) -> Done {
+    Done {
+        outcome: Err(Failure {
+            package: key.to_string(),
+            kind,
+            message,
+        }),
+        requires: BTreeSet::new(),
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Gets one package's document: from the cache when fresh (or offline), else from the
+/// registry, conditionally when a copy is cached; validates and stores what comes back.
+async fn fetch_one(ctx: Arc<Ctx>, key: PackageKey) -> Done {
+    let rel = match doc_path(&key) {
+        Ok(r) => r,
+        Err(why) => {
+            return fail(
+                &key,
+                FailureKind::InvalidName,
+                format!("not fetched: {why}"),
+            )
+        }
+    };
+    let (c, r) = (ctx.clone(), rel.clone());
+    let cached = tokio::task::spawn_blocking(move || {
+        let doc = c.cache.read_doc(&r)?;
+        let meta = c.cache.read_meta(&r, &doc);
+        Some((doc, meta))
+    })
+    .await
+    .ok()
+    .flatten();
+    let cached_file = ctx.cache.doc_file(&rel);
+    let from_cache = |doc: Vec<u8>, ctx: Arc<Ctx>, key: PackageKey, outcome: Outcome| async move {
+        let requires = if ctx.transitive {
+            let k = key.clone();
+            let label = ctx.cache.doc_file(&doc_path(&key).unwrap_or_default());
+            match tokio::task::spawn_blocking(move || read::parse_document(&k, &label, &doc)).await
+            {
+                Ok(Ok(d)) => d.requirements(),
+                Ok(Err(e)) => {
+                    return fail(&key, FailureKind::BadDocument, format!("cached copy: {e}"))
+                }
+                Err(_) => return fail(&key, FailureKind::Aborted, "parsing panicked".into()),
+            }
+        } else {
+            BTreeSet::new()
+        };
+        Done {
+            outcome: Ok(outcome),
+            requires,
+        }
+    };
+    if ctx.offline {
+        return match cached {
+            Some((doc, _)) => from_cache(doc, ctx, key, Outcome::FromCache).await,
+            None => fail(
+                &key,
+                FailureKind::NotCached,
+                format!(
+                    "offline: no cached entry (cache: {}; expected {})",
+                    ctx.cache.root().display(),
+                    cached_file.display()
+                ),
+            ),
+        };
+    }
+    if let Some((doc, Some(meta))) = &cached {
+        if meta.is_fresh(now()) {
+            let doc = doc.clone();
+            return from_cache(doc, ctx, key, Outcome::FromCache).await;
+        }
+    }
+    let Some(http) = &ctx.http else {
+        return fail(&key, FailureKind::Network, "no HTTP client".into());
+    };
+    let url = ctx.registries.url(&key);
+    if ctx.breaker(key.ecosystem).load(Ordering::Relaxed) >= BREAKER {
+        return fail(
+            &key,
+            FailureKind::Network,
+            format!(
+                "not requested: {BREAKER} packages of {} failed in a row ({url} was next)",
+                key.ecosystem
+            ),
+        );
+    }
+    let conditional = match &cached {
+        Some((_, Some(meta))) => Some(Validators {
+            etag: meta.etag.clone(),
+            last_modified: meta.last_modified.clone(),
+            max_age: 0,
+        }),
+        _ => None,
+    };
+    let got = http
+        .get(
+            &url,
+            accept(key.ecosystem),
+            conditional.as_ref(),
+            &ctx.stats,
+        )
+        .await;
+    let breaker = ctx.breaker(key.ecosystem);
+    match got {
+        Err(GetError { message, attempts }) => {
+            breaker.fetch_add(1, Ordering::Relaxed);
+            let tries = if attempts > 1 {
+                format!(" (gave up after {attempts} attempts)")
+            } else {
+                String::new()
+            };
+            fail(
+                &key,
+                FailureKind::Network,
+                format!("GET {url}: {message}{tries}"),
+            )
+        }
+        Ok(Got::NotFound(status)) => {
+            breaker.store(0, Ordering::Relaxed);
+            fail(
+                &key,
+                FailureKind::NotFound,
+                format!("no such package in {} (GET {url}: {status})", key.ecosystem),
+            )
+        }
+        Ok(Got::NotModified(v)) => {
+            breaker.store(0, Ordering::Relaxed);
+            let Some((doc, Some(old))) = cached else {
+                return fail(
+                    &key,
+                    FailureKind::BadDocument,
+                    format!("GET {url}: 304 Not Modified to an unconditional request"),
+                );
+            };
+            let meta = Meta {
+                etag: v.etag.or(old.etag),
+                last_modified: v.last_modified.or(old.last_modified),
+                fetched_at: now(),
+                max_age: v.max_age,
+                url: url.to_string(),
+                ..old
+            };
+            let (c, r) = (ctx.clone(), rel.clone());
+            let written = tokio::task::spawn_blocking(move || c.cache.write_meta(&r, &meta)).await;
+            if let Err(f) = cache_result(&key, written) {
+                return f;
+            }
+            from_cache(doc, ctx, key, Outcome::NotModified).await
+        }
+        Ok(Got::Body(body, v)) => {
+            breaker.store(0, Ordering::Relaxed);
+            let (c, r, k, u) = (ctx.clone(), rel.clone(), key.clone(), url.clone());
+            let stored = tokio::task::spawn_blocking(move || {
+                let label = PathBuf::from(u.as_str());
+                let doc = read::parse_document(&k, &label, &body)?;
+                let meta = Meta {
+                    format: 1,
+                    url: u.to_string(),
+                    etag: v.etag,
+                    last_modified: v.last_modified,
+                    fetched_at: now(),
+                    max_age: v.max_age,
+                    len: body.len() as u64,
+                    hash: cache::hash(&body),
+                };
+                Ok::<_, Error>((doc, c.cache.write(&r, &body, &meta)))
+            })
+            .await;
+            match stored {
+                Err(_) => fail(&key, FailureKind::Aborted, "validation panicked".into()),
+                Ok(Err(e)) => fail(
+                    &key,
+                    FailureKind::BadDocument,
+                    format!("GET {url}: not a valid {} document: {e}", key.ecosystem),
+                ),
+                Ok(Ok((doc, written))) => {
+                    if let Err(f) = cache_result(&key, Ok(written)) {
+                        return f;
+                    }
+                    Done {
+                        outcome: Ok(Outcome::Fetched),
+                        requires: if ctx.transitive {
+                            doc.requirements()
+                        } else {
+                            BTreeSet::new()
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn cache_result(
+    key: &PackageKey,
+    r: std::result::Result<
+        std::result::Result<(), (PathBuf, std::io::Error)>,
+        tokio::task::JoinError,
+    >,
+) -> std::result::Result<(), Done> {
+    match r {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((path, e))) => Err(fail(
+            key,
+            FailureKind::Cache,
+            format!("cannot write {}: {e}", path.display()),
+        )),
+        Err(_) => Err(fail(key, FailureKind::Aborted, "writing panicked".into())),
+    }
+}
+
+/// Whether `path` is the cache directory or lies inside it (such an input is not planned
+/// from: its packages are what the cache holds, not what the user needs).
+pub fn is_inside(path: &Path, cache: &Path) -> bool {
+    match (path.canonicalize(), cache.canonicalize()) {
+        (Ok(p), Ok(c)) => p.starts_with(c),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_urls() {
+        let r = Registries::default();
+        let k = |e, n: &str| PackageKey::new(e, n).unwrap();
+        assert_eq!(
+            r.url(&k(Ecosystem::CratesIo, "Serde")).as_str(),
+            "https://index.crates.io/se/rd/serde"
+        );
+        assert_eq!(
+            r.url(&k(Ecosystem::CratesIo, "a")).as_str(),
+            "https://index.crates.io/1/a"
+        );
+        assert_eq!(
+            r.url(&k(Ecosystem::Npm, "@types/node")).as_str(),
+            "https://registry.npmjs.org/@types%2fnode"
+        );
+        assert_eq!(
+            r.url(&k(Ecosystem::Pypi, "Foo_Bar")).as_str(),
+            "https://pypi.org/pypi/foo-bar/json"
+        );
+        let (e, u) = Registries::parse_override("npm=http://127.0.0.1:9/sub").unwrap();
+        assert_eq!(e, Ecosystem::Npm);
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/sub/");
+        assert!(Registries::parse_override("cargo").is_err());
+        assert!(Registries::parse_override("nope=http://x/").is_err());
+        assert!(Registries::parse_override("npm=file:///etc/").is_err());
+    }
+}
