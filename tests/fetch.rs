@@ -238,7 +238,8 @@ fn ok_with_etag_then_not_modified_sending_if_none_match() {
             .expect(1),
     );
     let dir = tempfile::tempdir().unwrap();
-    let o = opts(dir.path(), &srv.uri());
+    let mut o = opts(dir.path(), &srv.uri());
+    o.fresh_for = Duration::ZERO; // ask every time: conditionally
     let p = plan(&[(Ecosystem::Npm, "left-pad")]);
     let first = run(&p, &o);
     assert_eq!((first.fetched, first.not_modified), (1, 0), "{first:?}");
@@ -344,6 +345,30 @@ fn persistent_503_gives_up_after_four_attempts_naming_the_url() {
 }
 
 #[test]
+fn a_registry_failing_twenty_packages_in_a_row_is_not_asked_about_the_rest() {
+    let srv = Server::start();
+    srv.mount(Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path(), &srv.uri());
+    o.retries = 0;
+    o.concurrency = 1;
+    let mut p = Plan::default();
+    for i in 0..50 {
+        p.add(Ecosystem::CratesIo, &format!("down{i:02}"));
+    }
+    let s = run(&p, &o);
+    assert_eq!(s.failures.len(), 50, "every package is reported");
+    assert_eq!(srv.requests().len(), 20);
+    assert!(
+        s.failures[49]
+            .message
+            .starts_with("not requested: 20 packages of crates.io failed in a row"),
+        "{}",
+        s.failures[49]
+    );
+}
+
+#[test]
 fn not_found_is_not_retried() {
     let srv = Server::start();
     srv.mount(
@@ -364,6 +389,93 @@ fn not_found_is_not_retried() {
         "{f}"
     );
     srv.verify();
+}
+
+#[test]
+fn refusals_are_not_retried() {
+    let srv = Server::start();
+    srv.mount(
+        Mock::given(path("/se/rd/serde"))
+            .respond_with(ResponseTemplate::new(403))
+            .expect(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let s = run(&serde_plan(), &opts(dir.path(), &srv.uri()));
+    let f = only_failure(&s);
+    assert!(
+        f.message.ends_with(
+            "403 Forbidden: the registry refused the request (blastradius sends no credentials)"
+        ),
+        "{f}"
+    );
+    srv.verify();
+}
+
+#[test]
+fn a_redirect_loop_stops_after_five() {
+    let srv = Server::start();
+    srv.mount(
+        Mock::given(path("/se/rd/serde"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "/se/rd/serde")),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let s = run(&serde_plan(), &opts(dir.path(), &srv.uri()));
+    let f = only_failure(&s);
+    assert!(f.message.contains("too many redirects"), "{f}");
+    assert_eq!(
+        srv.requests().len(),
+        6,
+        "the request and five redirects, not retried"
+    );
+}
+
+#[test]
+fn never_more_requests_in_flight_than_the_concurrency_cap() {
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (n2, p2) = (now.clone(), peak.clone());
+    let raw = raw_server(move |s| {
+        let cur = n2.fetch_add(1, Ordering::SeqCst) + 1;
+        p2.fetch_max(cur, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(40));
+        n2.fetch_sub(1, Ordering::SeqCst);
+        let _ = s
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path(), &raw.base());
+    o.concurrency = 3;
+    let mut p = Plan::default();
+    for i in 0..24 {
+        p.add(Ecosystem::CratesIo, &format!("cap{i:02}"));
+    }
+    let s = run(&p, &o);
+    assert_eq!(s.failures.len(), 24);
+    assert_eq!(raw.hits.load(Ordering::SeqCst), 24);
+    assert_eq!(peak.load(Ordering::SeqCst), 3, "peak in flight");
+}
+
+#[test]
+fn the_rate_limit_spaces_requests_to_one_host() {
+    let srv = Server::start();
+    srv.mount(Mock::given(method("GET")).respond_with(ResponseTemplate::new(404)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path(), &srv.uri());
+    o.rate_per_host = 20;
+    o.concurrency = 1;
+    let mut p = Plan::default();
+    for i in 0..11 {
+        p.add(Ecosystem::CratesIo, &format!("rate{i:02}"));
+    }
+    let t = Instant::now();
+    run(&p, &o);
+    // 11 requests at 20/s with a burst of one: at least 10 gaps of 50 ms.
+    assert!(
+        t.elapsed() >= Duration::from_millis(480),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(srv.requests().len(), 11);
 }
 
 #[test]
@@ -740,6 +852,7 @@ fn transitive_follows_requirements_to_a_fixed_point_and_is_bounded() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(dir.path(), &srv.uri());
+    o.fresh_for = Duration::ZERO;
     let p = plan(&[(Ecosystem::CratesIo, "aaaa")]);
     assert_eq!(
         run(&p, &o).fetched,
@@ -775,10 +888,9 @@ fn a_run_that_failed_half_way_is_resumed_fetching_only_the_rest() {
         p
     };
     for (i, n) in names.iter().enumerate() {
+        // No Cache-Control: the default --fresh-for (5 minutes) keeps what the first run got.
         let r = if i % 2 == 0 {
-            ResponseTemplate::new(200)
-                .insert_header("cache-control", "public, max-age=600")
-                .set_body_string(index_doc(n, &[]))
+            ResponseTemplate::new(200).set_body_string(index_doc(n, &[]))
         } else {
             ResponseTemplate::new(500)
         };
@@ -789,11 +901,8 @@ fn a_run_that_failed_half_way_is_resumed_fetching_only_the_rest() {
     srv.reset();
     for n in &names {
         srv.mount(
-            Mock::given(path(index_path(n))).respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("cache-control", "public, max-age=600")
-                    .set_body_string(index_doc(n, &[])),
-            ),
+            Mock::given(path(index_path(n)))
+                .respond_with(ResponseTemplate::new(200).set_body_string(index_doc(n, &[]))),
         );
     }
     let second = run(&p, &o);

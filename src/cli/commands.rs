@@ -630,6 +630,7 @@ fn fetch(a: &FetchArgs) -> Result<()> {
     opts.transitive = a.transitive;
     opts.max_packages = a.max_packages;
     opts.offline = a.offline;
+    opts.fresh_for = Duration::from_secs(a.fresh_for);
     opts.concurrency = usize::from(a.concurrency);
     opts.rate_per_host = a.rate_limit;
     opts.request_timeout = Duration::from_secs(a.timeout);

@@ -131,7 +131,8 @@ Examples:
 Documents: crates.io sparse-index files (index.crates.io), npm packuments
 (registry.npmjs.org), PyPI JSON documents (pypi.org). Only the packages the inputs name
 (and with --transitive their requirements) are asked for; a registry is never listed.
-A second run asks only about what is stale, with ETag/Last-Modified (304: not modified).
+A document fetched less than 5 minutes ago (--fresh-for) is not asked for again; older ones
+are revalidated with ETag/Last-Modified (304: not modified), so a second run moves few bytes.
 
 Exit codes: 0 everything fetched, 1 something failed (listed; --keep-going makes it a
 warning), 2 usage error.";
@@ -161,6 +162,10 @@ pub struct FetchArgs {
     /// Send nothing: check that the cache holds every package (exit 1 naming those it lacks).
     #[arg(long, env = "BLASTRADIUS_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub offline: bool,
+    /// Use a cached document without asking the registry when it is younger than this (or than
+    /// the registry's own Cache-Control max-age); 0: ask about every one (ETag/Last-Modified).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub fresh_for: u64,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,

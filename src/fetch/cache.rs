@@ -117,7 +117,7 @@ fn guard_device(s: String) -> String {
 /// Revalidation metadata of one cached document.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Meta {
-    /// [`FORMAT`].
+    /// Version of this format (1); other versions are ignored and the entry refetched.
     pub format: u32,
     /// Where the document came from.
     pub url: String,
@@ -136,10 +136,15 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Whether the document may be used without asking the server (within its `max-age`).
-    pub fn is_fresh(&self, now: i64) -> bool {
+    /// Whether the document may be used without asking the server: it is younger than
+    /// `fresh_for` seconds or than the server's own `max-age` (capped at a day), whichever is
+    /// longer. `fresh_for == 0` means "always ask" (a conditional request, cheap with a 304).
+    pub fn is_fresh(&self, now: i64, fresh_for: u64) -> bool {
+        if fresh_for == 0 {
+            return false;
+        }
         let age = now.saturating_sub(self.fetched_at);
-        age >= 0 && (age as u64) < self.max_age.min(MAX_FRESH_SECS)
+        age >= 0 && (age as u64) < self.max_age.min(MAX_FRESH_SECS).max(fresh_for)
     }
 }
 
@@ -380,7 +385,9 @@ mod tests {
         assert_eq!(cache.read_doc(&rel).unwrap(), doc);
         assert_eq!(cache.read_meta(&rel, doc), Some(meta.clone()));
         assert_eq!(cache.read_meta(&rel, b"{} \n"), None);
-        assert!(meta.is_fresh(159) && !meta.is_fresh(160));
+        assert!(meta.is_fresh(159, 1) && !meta.is_fresh(160, 1));
+        assert!(meta.is_fresh(299, 200) && !meta.is_fresh(300, 200));
+        assert!(!meta.is_fresh(101, 0), "0: always ask");
         // Nothing but the tag, the document and the metadata directory.
         let mut top: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -186,6 +186,9 @@ pub struct FetchOptions {
     pub max_packages: usize,
     /// Send nothing: report what the cache holds and what it lacks.
     pub offline: bool,
+    /// Use a cached document without asking when it is younger than this (or than the
+    /// registry's `Cache-Control: max-age`, when longer); zero: always ask (conditionally).
+    pub fresh_for: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
     /// Requests per second per host (0: no limit).
@@ -209,7 +212,8 @@ pub struct FetchOptions {
 }
 
 impl FetchOptions {
-    /// Defaults: concurrency 8, 100 requests/s per host, timeouts of 10 s (connect), 30 s
+    /// Defaults: documents younger than 5 minutes used without asking (a registry's CDN
+    /// caches about that long anyway), concurrency 8, 100 requests/s per host, timeouts of 10 s (connect), 30 s
     /// (between reads) and 120 s (whole request), 3 retries on a 500 ms backoff base,
     /// `Retry-After` up to 60 s, documents up to 256 MiB, at most 20,000 packages.
     pub fn new(cache: PathBuf) -> Self {
@@ -219,6 +223,7 @@ impl FetchOptions {
             transitive: false,
             max_packages: 20_000,
             offline: false,
+            fresh_for: Duration::from_secs(300),
             concurrency: 8,
             rate_per_host: 100,
             connect_timeout: Duration::from_secs(10),
@@ -349,10 +354,15 @@ fn plural(n: u64, what: &str) -> String {
 /// the runtime cannot be built.
 pub fn fetch(plan: &Plan, opts: &FetchOptions) -> Result<Summary> {
     let started = Instant::now();
-    let cache = Cache::create(&opts.cache).map_err(|source| Error::Write {
-        path: opts.cache.clone(),
-        source,
-    })?;
+    // Offline, nothing is written: the cache is only looked at.
+    let cache = if opts.offline {
+        Cache::open(&opts.cache)
+    } else {
+        Cache::create(&opts.cache).map_err(|source| Error::Write {
+            path: opts.cache.clone(),
+            source,
+        })?
+    };
     let http = if opts.offline {
         None
     } else {
@@ -384,6 +394,7 @@ pub fn fetch(plan: &Plan, opts: &FetchOptions) -> Result<Summary> {
         stats: Stats::default(),
         transitive: opts.transitive,
         offline: opts.offline,
+        fresh_for: opts.fresh_for.as_secs(),
         failed_in_a_row: Default::default(),
     });
     let mut summary = rt.block_on(run(plan, opts, ctx.clone()));
@@ -407,6 +418,7 @@ struct Ctx {
     stats: Stats,
     transitive: bool,
     offline: bool,
+    fresh_for: u64,
     failed_in_a_row: [AtomicU32; 3],
 }
 
@@ -626,7 +638,7 @@ async fn fetch_one(ctx: Arc<Ctx>, key: PackageKey) -> Done {
         };
     }
     if let Some((doc, Some(meta))) = &cached {
-        if meta.is_fresh(now()) {
+        if meta.is_fresh(now(), ctx.fresh_for) {
             let doc = doc.clone();
             return from_cache(doc, ctx, key, Outcome::FromCache).await;
         }
