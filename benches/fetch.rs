@@ -1,7 +1,8 @@
 //! `blastradius fetch` against a loopback registry: 2,000 packuments, each answered after
 //! 20 ms. A cold run (empty cache, every document downloaded and validated) and a warm run
 //! (every document revalidated: 304), at concurrency 8; the warm run should be bounded by
-//! round trips (2,000 × 20 ms / 8 = 5 s), not bytes.
+//! round trips (2,000 × 20 ms / 8 = 5 s), not bytes. A third run within `--fresh-for` (default
+//! 5 minutes) sends nothing.
 //!
 //! `cargo bench --bench fetch` (a plain harness: each run takes seconds, so criterion's
 //! repetitions would say little more). `FETCH_BENCH_PACKAGES` changes the count.
@@ -89,16 +90,25 @@ fn main() {
         o.concurrency = 8;
         o.fresh_for = Duration::ZERO; // the warm run revalidates every document
         o.rate_per_host = rate;
-        for run in ["cold", "warm"] {
+        for run in [
+            "cold",
+            "warm (revalidated: 304)",
+            "again within --fresh-for",
+        ] {
+            if run.starts_with("again") {
+                o.fresh_for = FetchOptions::new(dir.path().to_path_buf()).fresh_for;
+            }
             let t = Instant::now();
             let s = fetch::fetch(&plan, &o).unwrap();
             let took = t.elapsed();
             assert!(s.failures.is_empty(), "{:?}", &s.failures[..1]);
             println!(
-                "fetch {n} packuments, {LATENCY:?} latency, concurrency 8, {label}: {run}: {:.2} s ({} fetched, {} not modified, {} received)",
+                "fetch {n} packuments, {LATENCY:?} latency, concurrency 8, {label}: {run}: {:.2} s ({} fetched, {} not modified, {} from cache, {} requests, {} received)",
                 took.as_secs_f64(),
                 s.fetched,
                 s.not_modified,
+                s.from_cache,
+                s.requests,
                 indicatif::HumanBytes(s.bytes)
             );
         }

@@ -444,8 +444,13 @@ struct Done {
 async fn run(plan: &Plan, opts: &FetchOptions, ctx: Arc<Ctx>) -> Summary {
     let mut s = Summary::default();
     for (eco, name, why) in &plan.invalid {
+        // The name is hostile: shown clipped (and escaped by whoever prints it).
+        let shown = match name.char_indices().nth(64) {
+            Some((i, _)) => format!("{}… ({} bytes)", &name[..i], name.len()),
+            None => name.clone(),
+        };
         s.failures.push(Failure {
-            package: format!("{eco}:{name}"),
+            package: format!("{eco}:{shown}"),
             kind: FailureKind::InvalidName,
             message: format!("not fetched: {why}"),
         });
@@ -532,7 +537,7 @@ async fn run(plan: &Plan, opts: &FetchOptions, ctx: Arc<Ctx>) -> Summary {
     bar.finish_and_clear();
     if over_limit > 0 {
         s.failures.push(Failure {
-            package: "(limit)".into(),
+            package: "--max-packages".into(),
             kind: FailureKind::Limit,
             message: format!(
                 "stopped at {} packages (--max-packages); {over_limit} more named packages were not fetched",
