@@ -29,6 +29,7 @@
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod fetch;
 pub mod generate;
 pub mod graph;
 pub mod ingest;

@@ -11,8 +11,8 @@ use crate::ingest::{self, detect::Input};
 use crate::report::{self, dot, table, ExplainReport, RankReport, ReachReport};
 
 use super::{
-    Cli, Command, Common, ExplainArgs, ExportArgs, Format, IncidentArgs, IngestArgs, RankArgs,
-    ReachArgs, Who,
+    Cli, Command, Common, ExplainArgs, ExportArgs, FetchArgs, Format, IncidentArgs, IngestArgs,
+    RankArgs, ReachArgs, Who,
 };
 
 /// Runs the parsed command line.
@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(a)) => export(&a),
         Some(Command::Incident(a)) => incident(&a),
         Some(Command::Ingest(a)) => ingest(&a),
+        Some(Command::Fetch(a)) => fetch(&a),
     }
 }
 
@@ -112,6 +113,14 @@ fn load(common: &Common) -> Result<Loaded> {
             .lockfiles
             .push(ingest::workspace::load(ws, &ws.display().to_string())?);
         facts.canonicalise();
+    }
+    // `--cache` / `--offline`: registry metadata of the packages the inputs name, from the cache.
+    if common.cache.is_some() || common.offline {
+        let dir = match &common.cache {
+            Some(d) => d.clone(),
+            None => crate::fetch::default_cache_dir()?,
+        };
+        crate::fetch::read::read_into(&mut facts, &dir, common.keep_going)?;
     }
     if facts.versions.is_empty() && facts.lockfiles.is_empty() && facts.inventory.is_none() {
         return Err(Error::Unknown(format!(
@@ -461,6 +470,8 @@ fn demo() -> Result<()> {
             output: None,
             workspace: None,
             keep_going: false,
+            cache: None,
+            offline: false,
         },
     };
     rank(&args, true)
@@ -667,4 +678,85 @@ fn incident(a: &IncidentArgs) -> Result<()> {
         Format::Dot => rep.to_dot(),
     };
     emit(&a.common, &text)
+}
+
+/// `blastradius fetch`: plan from the inputs, fetch into the cache, list every failure (errors,
+/// or warnings under --keep-going), end with a one-line summary on stderr.
+fn fetch(a: &FetchArgs) -> Result<()> {
+    use crate::fetch::{self as net, FetchOptions, Plan};
+    use std::time::Duration;
+    let cache = match &a.cache {
+        Some(d) => d.clone(),
+        None => net::default_cache_dir()?,
+    };
+    let mut err = anstream::stderr();
+    let mut inputs = Vec::new();
+    for p in &a.inputs {
+        if net::is_inside(p, &cache) {
+            let _ = writeln!(
+                err,
+                "warning: {} is the fetch cache: its packages are not planned from",
+                report::escape::terminal(&p.display().to_string())
+            );
+        } else {
+            inputs.push(Input::new(p));
+        }
+    }
+    let facts = ingest::load_with(
+        &inputs,
+        ingest::LoadOptions {
+            keep_going: a.keep_going,
+        },
+    )?;
+    for w in &facts.warnings {
+        let _ = writeln!(err, "warning: {}", report::escape::terminal(w));
+    }
+    if facts.lockfiles.is_empty() && facts.manifests.is_empty() && facts.versions.is_empty() {
+        return Err(Error::Unknown(format!(
+            "no lockfile, manifest or registry metadata recognised in {}: nothing names a package to fetch",
+            inputs.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let plan = Plan::from_facts(&facts);
+    let mut opts = FetchOptions::new(cache);
+    for r in &a.registries {
+        opts.registries.apply(r);
+    }
+    opts.transitive = a.transitive;
+    opts.max_packages = a.max_packages;
+    opts.offline = a.offline;
+    opts.fresh_for = Duration::from_secs(a.fresh_for);
+    opts.concurrency = usize::from(a.concurrency);
+    opts.rate_per_host = a.rate_limit;
+    opts.request_timeout = Duration::from_secs(a.timeout);
+    opts.connect_timeout = opts.connect_timeout.min(opts.request_timeout);
+    opts.read_timeout = opts.read_timeout.min(opts.request_timeout);
+    opts.max_body = a.max_size << 20;
+    // Tests shorten the backoff schedule (the same code path, a smaller base).
+    if let Some(ms) = std::env::var("BLASTRADIUS_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        opts.retry_base = Duration::from_millis(ms);
+    }
+    opts.progress = std::io::stderr().is_terminal();
+    let summary = net::fetch(&plan, &opts)?;
+    let level = if a.keep_going { "warning" } else { "error" };
+    for f in &summary.failures {
+        let _ = writeln!(err, "{level}: {}", report::escape::terminal(&f.to_string()));
+    }
+    let _ = writeln!(err, "{}", report::escape::terminal(&summary.line()));
+    if !summary.failures.is_empty() && !a.keep_going {
+        let what = if a.offline {
+            "are not in the cache"
+        } else {
+            "could not be fetched"
+        };
+        return Err(Error::Unknown(format!(
+            "{} of {} packages {what} (listed above); --keep-going makes this a warning",
+            summary.failures.len(),
+            summary.packages + plan.invalid.len()
+        )));
+    }
+    Ok(())
 }

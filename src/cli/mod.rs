@@ -69,6 +69,9 @@ pub enum Command {
     /// its only INPUT and loads it in about a second.
     #[command(after_help = INGEST_EXAMPLES)]
     Ingest(IngestArgs),
+    /// Fetch the registry metadata the inputs need into a cache that every command reads.
+    #[command(after_help = FETCH_EXAMPLES)]
+    Fetch(FetchArgs),
 }
 
 const INGEST_EXAMPLES: &str = "Examples:
@@ -129,6 +132,75 @@ pub struct Common {
     /// failing (off by default: a skipped lockfile could turn into a false "not affected").
     #[arg(long)]
     pub keep_going: bool,
+    /// Read the registry metadata of the packages the inputs name from this `blastradius fetch`
+    /// cache (failing, unless --keep-going, for each one it lacks).
+    #[arg(long, value_name = "DIR", env = "BLASTRADIUS_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Work from the cache alone (--cache, or the default cache directory), as --cache does;
+    /// nothing is ever fetched by this command.
+    #[arg(long, env = "BLASTRADIUS_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub offline: bool,
+}
+
+const FETCH_EXAMPLES: &str = "\
+Examples:
+  blastradius fetch lockfiles/                  fetch into the default cache (~/.cache/blastradius)
+  blastradius rank lockfiles/ --cache ~/.cache/blastradius
+  blastradius fetch Cargo.lock --transitive     also what the fetched versions require
+  blastradius rank lockfiles/ --offline         from the cache alone; names what is missing
+  blastradius fetch lockfiles/ --cache cache/ --registry npm=https://npm.example.internal/
+
+Documents: crates.io sparse-index files (index.crates.io), npm packuments
+(registry.npmjs.org), PyPI JSON documents (pypi.org). Only the packages the inputs name
+(and with --transitive their requirements) are asked for; a registry is never listed.
+A document fetched less than 5 minutes ago (--fresh-for) is not asked for again; older ones
+are revalidated with ETag/Last-Modified (304: not modified), so a second run moves few bytes.
+
+Exit codes: 0 everything fetched, 1 something failed (listed; --keep-going makes it a
+warning), 2 usage error.";
+
+/// `fetch` options.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Inputs naming the packages: lockfiles, manifests, registry metadata (files or directories).
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Cache directory [default: the platform cache directory, e.g. ~/.cache/blastradius].
+    #[arg(long, value_name = "DIR", env = "BLASTRADIUS_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Another base URL for a registry (a mirror): ECOSYSTEM=URL, ECOSYSTEM one of crates.io, npm, pypi.
+    #[arg(long = "registry", value_name = "ECOSYSTEM=URL", value_parser = crate::fetch::RegistryOverride::parse)]
+    pub registries: Vec<crate::fetch::RegistryOverride>,
+    /// Also fetch what the fetched documents require (every version's non-dev requirements),
+    /// to a fixed point.
+    #[arg(long)]
+    pub transitive: bool,
+    /// Fetch at most this many packages (bounds --transitive).
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub max_packages: usize,
+    /// Report packages that could not be fetched as warnings and exit 0.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Send nothing: check that the cache holds every package (exit 1 naming those it lacks).
+    #[arg(long, env = "BLASTRADIUS_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub offline: bool,
+    /// Use a cached document without asking the registry when it is younger than this (or than
+    /// the registry's own Cache-Control max-age); 0: ask about every one (ETag/Last-Modified).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub fresh_for: u64,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Requests per second to one host (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Give up on one request after this many seconds (each attempt; connect and silence
+    /// limits are 10 s and 30 s, or this when shorter).
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Largest document accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_size: u64,
 }
 
 /// `--versions` values.

@@ -31,7 +31,15 @@ impl Input {
 
 /// Directories never worth walking into (`node_modules` holds npm's own hidden lockfile and
 /// thousands of installed manifests: the project's lockfile already says what is in it).
-const SKIP_DIRS: [&str; 5] = [".git", "target", ".hg", "node_modules", ".venv"];
+const SKIP_DIRS: [&str; 6] = [
+    ".git",
+    "target",
+    ".hg",
+    "node_modules",
+    ".venv",
+    // The fetch cache's revalidation metadata and temp files (fetch::cache::META_DIR).
+    ".blastradius-meta",
+];
 
 /// Loads every input into one [`Facts`].
 pub fn load(inputs: &[Input]) -> Result<Facts> {
