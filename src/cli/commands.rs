@@ -372,6 +372,14 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
                 shown.credentials.truncate(n);
             }
             let mut t = table::rank(&shown, &top);
+            if shown.credentials.len() < rep.credentials.len() {
+                t.push_str(&format!(
+                    "\n(top {} of {} {}; `--format json` lists all)\n",
+                    shown.credentials.len(),
+                    rep.credentials.len(),
+                    rep.subject
+                ));
+            }
             if demo {
                 t.push_str(&next_commands(&l.graph, &index, &l.query, &entries));
             }
