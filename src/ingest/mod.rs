@@ -176,6 +176,19 @@ pub struct ManifestFact {
     pub deps: Vec<DepFact>,
 }
 
+/// What one registry-metadata document (an npm packument, a PyPI JSON document) says.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryDoc {
+    /// One fact per version the document lists, in version order.
+    pub versions: Vec<VersionFact>,
+    /// Publishing accounts the document names, sorted (empty when it names none).
+    pub owners: Vec<OwnerFact>,
+    /// What the document lacks or gets wrong without being malformed (no owners, times that
+    /// look like sync times, skipped releases): shown as warnings, because an absent fact
+    /// would read as "not reached".
+    pub notes: Vec<String>,
+}
+
 /// Ownership recorded by registry metadata (crates.io owners, npm maintainers).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OwnerFact {

@@ -66,17 +66,7 @@ use crate::versioning::npm::{classify, Spec};
 use crate::versioning::Version;
 
 /// What one packument says.
-#[derive(Debug, Clone)]
-pub struct Packument {
-    /// One fact per entry of `versions`, in version order.
-    pub versions: Vec<VersionFact>,
-    /// One fact per top-level maintainer, sorted; empty when the document names none.
-    pub owners: Vec<OwnerFact>,
-    /// What the document lacks or gets wrong without being malformed (no owners, times that
-    /// look like sync times): shown to the user as warnings, because an absent fact reads as
-    /// "not reached".
-    pub notes: Vec<String>,
-}
+pub type Packument = super::RegistryDoc;
 
 /// How much of a document [`looks_like_packument`] reads: the identifying keys come first in
 /// every shape the registry and its mirrors write.

@@ -52,15 +52,7 @@ use crate::versioning::Version;
 
 /// What one PyPI JSON document says. Notes are complete sentences prefixed with the file, ready
 /// to be shown as warnings.
-#[derive(Debug, Default)]
-pub struct PypiDoc {
-    /// One fact per installable release with a PEP 440 version, in version order.
-    pub versions: Vec<VersionFact>,
-    /// Publishing accounts from `ownership` (empty when the document has no such field).
-    pub owners: Vec<OwnerFact>,
-    /// What the document leaves unknown or what was skipped, said out loud.
-    pub notes: Vec<String>,
-}
+pub type PypiDoc = super::RegistryDoc;
 
 /// How much of each end of a document [`looks_like_pypi_json`] reads.
 const PEEK: usize = 16 * 1024;

@@ -28,3 +28,38 @@ pub mod python;
 /// Reads a Cargo.toml; kept under its old name so that callers from before the npm and PyPI
 /// readers keep working.
 pub use cargo::parse;
+
+/// Fixture helpers shared by the manifest readers' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::Path;
+
+    use crate::error::Result;
+    use crate::ingest::{DepFact, DepKind, ManifestFact};
+
+    /// Where the hand-written manifest fixtures live.
+    pub const DIR: &str = "tests/fixtures/manifests";
+
+    /// Reads fixture `name` with `parse`, its display id being `DIR/name`.
+    pub fn load(
+        name: &str,
+        parse: fn(&str, &Path, &str) -> Result<ManifestFact>,
+    ) -> Result<ManifestFact> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        parse(&format!("{DIR}/{name}"), &path, &text)
+    }
+
+    /// A registry requirement without target or rename.
+    pub fn dep(package: &str, req: &str, kind: DepKind, optional: bool) -> DepFact {
+        DepFact {
+            package: package.to_owned(),
+            req: req.to_owned(),
+            kind,
+            optional,
+            target: None,
+            rename: None,
+        }
+    }
+}

@@ -398,28 +398,14 @@ fn json_excerpt(v: &serde_json::Value) -> String {
 mod tests {
     use super::*;
 
-    const DIR: &str = "tests/fixtures/manifests";
+    use crate::ingest::manifest::test_support::{dep, DIR};
 
     fn load(name: &str) -> Result<ManifestFact> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name);
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        parse(&format!("{DIR}/{name}"), &path, &text)
+        crate::ingest::manifest::test_support::load(name, parse)
     }
 
     fn err(name: &str) -> String {
         load(name).unwrap_err().to_string()
-    }
-
-    fn dep(package: &str, req: &str, kind: DepKind, optional: bool) -> DepFact {
-        DepFact {
-            package: package.to_owned(),
-            req: req.to_owned(),
-            kind,
-            optional,
-            target: None,
-            rename: None,
-        }
     }
 
     fn renamed(package: &str, req: &str, kind: DepKind, rename: &str) -> DepFact {
