@@ -15,10 +15,17 @@
 //!
 //! Everything is driven by a small PRNG in this file seeded from [`WorldParams::seed`], so the
 //! same parameters always give the same [`Facts`], on every platform.
+//!
+//! [`write_world`] writes a world as the files `blastradius` reads (sparse-index lines, an
+//! inventory carrying the ownership, Cargo.lock files), so other tools can be run on exactly
+//! the same input (`examples/generate.rs`, `scripts/compare-igraph`).
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 
 use crate::ingest::{
     DepFact, DepKind, Ecosystem, Facts, LockedPackage, LockfileFact, OwnerFact, VersionFact,
@@ -458,6 +465,323 @@ pub fn world(p: &WorldParams) -> Facts {
 
     facts.canonicalise();
     facts
+}
+
+/// How [`write_world`] lays out the sparse-index lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IndexLayout {
+    /// `index/crates-NNNNN.jsonl`, the lines of [`SHARD_CRATES`] crates per file: the fastest
+    /// to read (a few large reads instead of one open per crate).
+    #[default]
+    Shards,
+    /// One file per crate in cargo's layout (`index/1/a`, `index/3/s/syn`, `index/se/rd/serde`),
+    /// as the sparse registry serves them.
+    PerCrate,
+}
+
+/// Crates per file in [`IndexLayout::Shards`].
+pub const SHARD_CRATES: usize = 10_000;
+
+/// One sparse-index line, as cargo's registry writes it (field order included).
+#[derive(Serialize)]
+struct IndexLineOut<'a> {
+    name: &'a str,
+    vers: &'a str,
+    deps: Vec<IndexDepOut<'a>>,
+    cksum: String,
+    features: BTreeMap<String, Vec<String>>,
+    yanked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pubtime: Option<String>,
+}
+
+/// One dependency of a sparse-index line.
+#[derive(Serialize)]
+struct IndexDepOut<'a> {
+    /// The name the dependent uses (the rename, when there is one).
+    name: &'a str,
+    req: &'a str,
+    features: [&'a str; 0],
+    optional: bool,
+    default_features: bool,
+    target: Option<&'a str>,
+    kind: &'static str,
+    /// The real package, only for a renamed dependency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct InventoryOut<'a> {
+    account: Vec<AccountOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct AccountOut<'a> {
+    id: &'a str,
+    ecosystem: &'static str,
+    owns: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CargoLockOut<'a> {
+    version: u32,
+    package: Vec<LockPackageOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct LockPackageOut<'a> {
+    name: &'a str,
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<String>,
+}
+
+const CRATES_IO_SOURCE: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// A stand-in for the SHA-256 of a `.crate` file: 64 hex digits, the same for the same name
+/// and version (the index line and every lockfile pinning it agree).
+fn fake_checksum(name: &str, version: &str) -> String {
+    // FNV-1a over "name@version", then four splitmix64 outputs.
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in name.bytes().chain([b'@']).chain(version.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    let mut rng = Rng::from_state(h);
+    (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect()
+}
+
+/// Where cargo's sparse registry serves the index file of `name` (lower-cased).
+fn cargo_index_path(name: &str) -> PathBuf {
+    let n = name.to_lowercase();
+    match n.len() {
+        1 => Path::new("1").join(&n),
+        2 => Path::new("2").join(&n),
+        3 => Path::new("3").join(&n[..1]).join(&n),
+        _ => Path::new(&n[..2]).join(&n[2..4]).join(&n),
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+fn toml_text<T: Serialize>(value: &T) -> io::Result<String> {
+    toml::to_string(value).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// The sparse-index line of one version.
+fn index_line(v: &VersionFact) -> io::Result<String> {
+    let deps = v
+        .deps
+        .iter()
+        .map(|d| IndexDepOut {
+            name: d.rename.as_deref().unwrap_or(&d.package),
+            req: &d.req,
+            features: [],
+            optional: d.optional,
+            default_features: true,
+            target: d.target.as_deref(),
+            kind: match d.kind {
+                DepKind::Normal => "normal",
+                DepKind::Build => "build",
+                DepKind::Dev => "dev",
+            },
+            package: d.rename.as_ref().map(|_| d.package.as_str()),
+        })
+        .collect();
+    let line = IndexLineOut {
+        name: &v.name,
+        vers: &v.version,
+        deps,
+        cksum: fake_checksum(&v.name, &v.version),
+        features: BTreeMap::new(),
+        yanked: v.yanked,
+        pubtime: v.published.map(|t| t.to_string()),
+    };
+    serde_json::to_string(&line).map_err(io::Error::other)
+}
+
+/// A Cargo.lock (format version 3) with the lockfile's pins.
+fn cargo_lock_text(l: &LockfileFact) -> io::Result<String> {
+    let mut same_name: FxHashMap<&str, usize> = FxHashMap::default();
+    for p in &l.packages {
+        *same_name.entry(&p.name).or_default() += 1;
+    }
+    let mut package = Vec::with_capacity(l.packages.len());
+    for p in &l.packages {
+        let mut dependencies = Vec::with_capacity(p.deps.len());
+        for &d in &p.deps {
+            let dep = l.packages.get(d).ok_or_else(|| {
+                invalid(format!(
+                    "lockfile {}: {} depends on entry {d}, which does not exist",
+                    l.id, p.name
+                ))
+            })?;
+            // Cargo adds the version only when the name alone is ambiguous.
+            dependencies.push(if same_name[dep.name.as_str()] > 1 {
+                format!("{} {}", dep.name, dep.version)
+            } else {
+                dep.name.clone()
+            });
+        }
+        package.push(LockPackageOut {
+            name: &p.name,
+            version: &p.version,
+            source: p.registry.then_some(CRATES_IO_SOURCE),
+            checksum: p.registry.then(|| fake_checksum(&p.name, &p.version)),
+            dependencies,
+        });
+    }
+    let body = toml_text(&CargoLockOut {
+        version: 3,
+        package,
+    })?;
+    Ok(format!(
+        "# This file is automatically @generated by Cargo.\n# It is not intended for manual editing.\n{body}"
+    ))
+}
+
+/// Writes `facts` as the input files `blastradius` reads, so that loading `dir` gives the same
+/// graph answers as the facts themselves:
+///
+/// * `dir/index/` — one sparse-index line per version (`name`, `vers`, `deps`, `cksum`,
+///   `features`, `yanked`, `pubtime`), laid out as [`IndexLayout`] says;
+/// * `dir/inventory.toml` — the ownership (the sparse index has none): one `[[account]]` per
+///   owner account, `owns` listing its packages by exact name;
+/// * `dir/<lockfile id>` — each lockfile as a Cargo.lock v3 (`gen/app0/Cargo.lock`).
+///
+/// Only what [`world`] produces is supported: crates.io facts, no inventory, manifests or
+/// builds.
+///
+/// # Errors
+/// `dir` exists and is not empty (stale files from another world would be read with the new
+/// ones); facts outside that subset; a lockfile id that is not a relative path inside `dir`;
+/// any I/O error.
+///
+/// # Complexity
+/// O(size of the facts) time; memory for one file's text at a time.
+pub fn write_world(facts: &Facts, dir: &Path, layout: IndexLayout) -> io::Result<()> {
+    if facts.inventory.is_some() || !facts.manifests.is_empty() || !facts.builds.is_empty() {
+        return Err(invalid(
+            "write_world writes registry metadata, owners and lockfiles only".into(),
+        ));
+    }
+    let foreign = facts
+        .versions
+        .iter()
+        .map(|v| v.ecosystem)
+        .chain(facts.owners.iter().map(|o| o.ecosystem))
+        .chain(facts.lockfiles.iter().map(|l| l.ecosystem))
+        .find(|&e| e != Ecosystem::CratesIo);
+    if let Some(e) = foreign {
+        return Err(invalid(format!(
+            "write_world writes crates.io facts only, found {e}"
+        )));
+    }
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not empty", dir.display()),
+        ));
+    }
+    let index = dir.join("index");
+    std::fs::create_dir_all(&index)?;
+
+    // ---- index: one crate's lines together, crates in name order ----------------------
+    let mut by_crate: BTreeMap<&str, Vec<&VersionFact>> = BTreeMap::new();
+    for v in &facts.versions {
+        by_crate.entry(&v.name).or_default().push(v);
+    }
+    let crates: Vec<Vec<&VersionFact>> = by_crate.into_values().collect();
+    let lines_of = |versions: &[&VersionFact], out: &mut Vec<u8>| -> io::Result<()> {
+        for v in versions {
+            out.extend_from_slice(index_line(v)?.as_bytes());
+            out.push(b'\n');
+        }
+        Ok(())
+    };
+    let mut buf = Vec::new();
+    match layout {
+        IndexLayout::Shards => {
+            for (k, shard) in crates.chunks(SHARD_CRATES).enumerate() {
+                buf.clear();
+                for versions in shard {
+                    lines_of(versions, &mut buf)?;
+                }
+                std::fs::write(index.join(format!("crates-{k:05}.jsonl")), &buf)?;
+            }
+        }
+        IndexLayout::PerCrate => {
+            for versions in &crates {
+                buf.clear();
+                lines_of(versions, &mut buf)?;
+                let path = index.join(cargo_index_path(&versions[0].name));
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(path, &buf)?;
+            }
+        }
+    }
+
+    // ---- ownership as an inventory ------------------------------------------------------
+    let mut owns: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for o in &facts.owners {
+        if o.package.contains('*') {
+            return Err(invalid(format!(
+                "package name {:?} would be read as a pattern",
+                o.package
+            )));
+        }
+        owns.entry(&o.account).or_default().push(&o.package);
+    }
+    let inventory = InventoryOut {
+        account: owns
+            .into_iter()
+            .map(|(id, mut owns)| {
+                owns.sort_unstable();
+                owns.dedup();
+                AccountOut {
+                    id,
+                    ecosystem: "crates.io",
+                    owns,
+                }
+            })
+            .collect(),
+    };
+    if !inventory.account.is_empty() {
+        let mut f = io::BufWriter::new(std::fs::File::create(dir.join("inventory.toml"))?);
+        f.write_all(
+            b"# Generated by blastradius::generate::write_world: the ownership of the generated\n\
+              # world (the sparse index has no owners).\n",
+        )?;
+        f.write_all(toml_text(&inventory)?.as_bytes())?;
+        f.flush()?;
+    }
+
+    // ---- lockfiles --------------------------------------------------------------------
+    for l in &facts.lockfiles {
+        let rel = Path::new(&l.id);
+        if rel.as_os_str().is_empty()
+            || !rel.components().all(|c| matches!(c, Component::Normal(_)))
+        {
+            return Err(invalid(format!(
+                "lockfile id {:?} is not a relative path inside the output directory",
+                l.id
+            )));
+        }
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, cargo_lock_text(l)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
