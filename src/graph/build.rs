@@ -141,15 +141,28 @@ impl Graph {
                 &mut acct_list,
                 &mut acct_owns,
             );
-            for (pi, p) in packages.iter().enumerate() {
-                if p.ecosystem == a.ecosystem
-                    && a.owns
-                        .iter()
-                        .any(|pat| name_matches(p.ecosystem, pat, &p.name))
-                {
-                    acct_owns[i].push(PackageId::from_index(pi));
+            // Exact names are looked up; only real globs scan every package.
+            let (globs, exact): (Vec<&String>, Vec<&String>) =
+                a.owns.iter().partition(|pat| pat.contains('*'));
+            for name in exact {
+                let key = a.ecosystem.normalise(name);
+                if let Some(&p) = package_index[a.ecosystem as usize].get(&key) {
+                    acct_owns[i].push(p);
                 }
             }
+            if !globs.is_empty() {
+                for (pi, p) in packages.iter().enumerate() {
+                    if p.ecosystem == a.ecosystem
+                        && globs
+                            .iter()
+                            .any(|pat| name_matches(p.ecosystem, pat, &p.name))
+                    {
+                        acct_owns[i].push(PackageId::from_index(pi));
+                    }
+                }
+            }
+            acct_owns[i].sort_unstable();
+            acct_owns[i].dedup();
         }
         for o in &facts.owners {
             let i = add_account(
