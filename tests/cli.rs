@@ -1771,3 +1771,26 @@ fn rank_plot_into_missing_directory_fails_cleanly() {
     );
     assert!(o.stderr.contains("curve.svg"), "{}", o.stderr);
 }
+
+#[test]
+fn rank_top_says_what_it_hides_and_explains_only_what_it_shows() {
+    let o = ok(&["rank", "--format", "table", "--at", AT, "--top", "1"]);
+    let t = o.text();
+    assert!(
+        t.contains("(top 1 of 13 credentials; `--format json` lists all)"),
+        "{t}"
+    );
+    let explained = t
+        .split("How the top entries get there")
+        .nth(1)
+        .expect("witness paths");
+    // One path section: a name line and its path line.
+    assert_eq!(
+        explained
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+            .count(),
+        1,
+        "{explained}"
+    );
+}

@@ -360,7 +360,7 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
             let top: Vec<(String, Vec<String>)> = entries
                 .iter()
                 .filter(|e| e.score > 0)
-                .take(3)
+                .take(a.top.unwrap_or(3).min(3))
                 .filter_map(|e| {
                     let r = engine::reach(&l.graph, &index, e.source, &l.query);
                     let rr = ReachReport::new(&l.graph, &r, &l.query);
