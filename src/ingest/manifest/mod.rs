@@ -51,6 +51,18 @@ pub(crate) mod test_support {
         parse(&format!("{DIR}/{name}"), &path, &text)
     }
 
+    /// Parses every prefix of each fixture: an error or a value, never a panic (truncated
+    /// files are what an interrupted checkout or download leaves).
+    pub fn every_prefix(names: &[&str], parse: fn(&str, &Path, &str) -> Result<ManifestFact>) {
+        for name in names {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name);
+            let text = std::fs::read_to_string(&path).unwrap();
+            for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let _ = parse(name, Path::new(name), &text[..end]);
+            }
+        }
+    }
+
     /// A registry requirement without target or rename.
     pub fn dep(package: &str, req: &str, kind: DepKind, optional: bool) -> DepFact {
         DepFact {

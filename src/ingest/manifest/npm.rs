@@ -553,13 +553,10 @@ mod tests {
 
     #[test]
     fn no_prefix_panics() {
-        for name in ["plain.package.json", "specs.package.json"] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name);
-            let text = std::fs::read_to_string(&path).unwrap();
-            for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
-                let _ = parse("p.json", Path::new("p.json"), &text[..end]);
-            }
-        }
+        crate::ingest::manifest::test_support::every_prefix(
+            &["plain.package.json", "specs.package.json"],
+            parse,
+        );
     }
 
     #[test]

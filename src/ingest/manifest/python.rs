@@ -895,17 +895,14 @@ dependencies = [
 
     #[test]
     fn no_prefix_panics() {
-        for name in [
-            "pep621.pyproject.toml",
-            "poetry.pyproject.toml",
-            "uv.pyproject.toml",
-        ] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name);
-            let text = std::fs::read_to_string(&path).unwrap();
-            for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
-                let _ = parse("p.toml", Path::new("p.toml"), &text[..end]);
-            }
-        }
+        crate::ingest::manifest::test_support::every_prefix(
+            &[
+                "pep621.pyproject.toml",
+                "poetry.pyproject.toml",
+                "uv.pyproject.toml",
+            ],
+            parse,
+        );
     }
 
     #[test]
