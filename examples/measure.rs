@@ -10,6 +10,9 @@
 //! peak resident set size, so a change to the engine can be judged by numbers rather than
 //! impressions.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use blastradius::engine::{self, AttackIndex, Query, RankSubject, VersionsMode};

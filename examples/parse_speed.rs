@@ -10,6 +10,9 @@
 //! (10^6 bytes per second of the file's own size). Files that are not inputs (package.json,
 //! notes) are listed as skipped; a file that fails to parse is reported, not hidden.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

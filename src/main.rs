@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Ingest allocates tens of millions of small strings; mimalloc frees them far faster than the
+/// system allocator (measured: a quarter of index parse time went to glibc malloc and free).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = blastradius::cli::Cli::parse();
     match blastradius::cli::commands::run(cli) {
