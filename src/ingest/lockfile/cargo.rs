@@ -36,6 +36,11 @@ struct RawPackage {
 
 /// Parses a Cargo.lock. `id` is the display path, `file` the canonical one.
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
+    parse_with(id, file, text, true)
+}
+
+/// [`parse`], with the line reader allowed or not (tests compare the two paths).
+fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
         return Err(Error::parse_at(
@@ -45,41 +50,34 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
         ));
     }
-    let lock: RawLock = toml::from_str(text).map_err(|e| {
-        let mut err = toml_error(shown, text, &e);
-        if let Error::Parse { message, .. } = &mut err {
-            *message = format!("failed to parse lock file: {message}");
+    // Cargo writes one canonical layout; reading it line by line is many times faster than a
+    // TOML parse. Anything else (hand edits, escapes, other tables, errors) takes the TOML path.
+    let raw: RawLock;
+    let entries: Vec<Entry<'_>> = match fast_entries(text).filter(|_| allow_fast) {
+        Some(entries) => entries,
+        None => {
+            raw = toml_lock(shown, text)?;
+            raw.package
+                .iter()
+                .map(|p| Entry {
+                    name: p.name.get_ref(),
+                    name_at: p.name.span().start,
+                    version: &p.version,
+                    source: p.source.as_deref(),
+                    dependencies: p.dependencies.iter().map(String::as_str).collect(),
+                })
+                .collect()
         }
-        err
-    })?;
-    // The format version is checked before anything else, so a future format is reported as
-    // such rather than as whatever field it happens to trip over.
-    if let Some(v) = &lock.version {
-        match v.get_ref().as_integer() {
-            Some(n) if SUPPORTED.contains(&n) => {}
-            _ => {
-                let line = super::top_level_key_line(text, "version");
-                return Err(Error::parse_at(
-                    shown,
-                    line,
-                    None,
-                    format!(
-                        "failed to parse lock file: expected lock file version 1 to 4, found {}",
-                        v.get_ref()
-                    ),
-                ));
-            }
-        }
-    }
-    if lock.package.is_empty() {
+    };
+    if entries.is_empty() {
         return Err(Error::parse_in(
             shown,
             "failed to parse lock file: it pins no packages (expected at least one [[package]])",
         ));
     }
-    let at = |p: &RawPackage| crate::error::line_col(text, p.name.span().start);
-    for p in &lock.package {
-        if semver::Version::parse(&p.version).is_err() {
+    let at = |p: &Entry<'_>| crate::error::line_col(text, p.name_at);
+    for p in &entries {
+        if semver::Version::parse(p.version).is_err() {
             let (line, col) = at(p);
             return Err(Error::parse_at(
                 shown,
@@ -87,8 +85,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
                 Some(col),
                 format!(
                     "failed to parse lock file: package {}: expected a semver version, found {:?}",
-                    p.name.get_ref(),
-                    p.version
+                    p.name, p.version
                 ),
             ));
         }
@@ -96,9 +93,9 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 
     // Sources repeat: each distinct one is read once.
     let mut default_registry: FxHashMap<&str, bool> = FxHashMap::default();
-    for p in &lock.package {
-        if let Some(s) = &p.source {
-            if !default_registry.contains_key(s.as_str()) {
+    for p in &entries {
+        if let Some(s) = p.source {
+            if !default_registry.contains_key(s) {
                 let id = cargo_lock::SourceId::from_url(s).map_err(|e| {
                     let (line, col) = at(p);
                     Error::parse_at(
@@ -107,7 +104,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
                         Some(col),
                         format!(
                             "failed to parse lock file: package {}: invalid source {s:?}: {e}",
-                            p.name.get_ref()
+                            p.name
                         ),
                     )
                 })?;
@@ -117,15 +114,15 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     }
 
     let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (i, p) in lock.package.iter().enumerate() {
-        by_name.entry(p.name.get_ref()).or_default().push(i);
+    for (i, p) in entries.iter().enumerate() {
+        by_name.entry(p.name).or_default().push(i);
     }
-    let mut packages = Vec::with_capacity(lock.package.len());
-    let mut depended = vec![false; lock.package.len()];
-    for p in &lock.package {
+    let mut packages = Vec::with_capacity(entries.len());
+    let mut depended = vec![false; entries.len()];
+    for p in &entries {
         let mut deps = Vec::with_capacity(p.dependencies.len());
         for d in &p.dependencies {
-            match resolve(d, &lock.package, &by_name) {
+            match resolve(d, &entries, &by_name) {
                 Some(j) => {
                     depended[j] = true;
                     deps.push(j);
@@ -138,7 +135,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
                         Some(col),
                         format!(
                             "failed to parse lock file: package {} {} depends on {d}, which the lock file does not contain",
-                            p.name.get_ref(),
+                            p.name,
                             p.version
                         ),
                     ));
@@ -148,16 +145,15 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
         deps.sort_unstable();
         deps.dedup();
         packages.push(LockedPackage {
-            name: p.name.get_ref().clone(),
-            version: p.version.clone(),
-            registry: p.source.as_deref().is_some_and(|s| default_registry[s]),
+            name: p.name.to_owned(),
+            version: p.version.to_owned(),
+            registry: p.source.is_some_and(|s| default_registry[s]),
             deps,
         });
     }
     // Workspace members carry no source; a lockfile of registry packages only (rare) is rooted
     // at whatever nothing depends on.
-    let mut roots: Vec<usize> = lock
-        .package
+    let mut roots: Vec<usize> = entries
         .iter()
         .enumerate()
         .filter(|(_, p)| p.source.is_none())
@@ -175,13 +171,153 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     })
 }
 
+/// One `[[package]]`, borrowed from the text (fast path) or from the TOML parse.
+struct Entry<'a> {
+    name: &'a str,
+    /// Byte offset of the name's value, for error locations.
+    name_at: usize,
+    version: &'a str,
+    source: Option<&'a str>,
+    dependencies: Vec<&'a str>,
+}
+
+/// The TOML path: a typed parse, then the format version check.
+fn toml_lock(shown: &Path, text: &str) -> Result<RawLock> {
+    let lock: RawLock = toml::from_str(text).map_err(|e| {
+        let mut err = toml_error(shown, text, &e);
+        if let Error::Parse { message, .. } = &mut err {
+            *message = format!("failed to parse lock file: {message}");
+        }
+        err
+    })?;
+    if let Some(v) = &lock.version {
+        match v.get_ref().as_integer() {
+            Some(n) if SUPPORTED.contains(&n) => {}
+            _ => {
+                let line = super::top_level_key_line(text, "version");
+                return Err(Error::parse_at(
+                    shown,
+                    line,
+                    None,
+                    format!(
+                        "failed to parse lock file: expected lock file version 1 to 4, found {}",
+                        v.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(lock)
+}
+
+/// Reads a Cargo.lock in exactly the layout cargo writes (comments, `version = N`,
+/// `[[package]]` tables of `key = "value"` lines and one-entry-per-line `dependencies`
+/// arrays). Returns `None` at the first line outside that layout — including anything a TOML
+/// parser would read differently or reject — so the caller falls back to the TOML parse and
+/// the answer (or the error) is the TOML parser's.
+fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
+    /// The value of a basic string with no escapes, and its offset in `line`.
+    fn plain_string(v: &str) -> Option<&str> {
+        let inner = v.strip_prefix('"')?.strip_suffix('"')?;
+        (!inner.contains(['"', '\\']) && !inner.contains(|c: char| c.is_control())).then_some(inner)
+    }
+    let base = text.as_ptr() as usize;
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut seen_version = false;
+    // Keys of the current package seen so far (a repeated key is a TOML error).
+    let mut keys = [false; 5];
+    let mut in_deps = false;
+    let mut lines = text.split('\n');
+    while let Some(line) = lines.next() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if in_deps {
+            if line == "]" {
+                in_deps = false;
+            } else {
+                let item = line.strip_prefix(' ')?.strip_suffix(',')?;
+                entries.last_mut()?.dependencies.push(plain_string(item)?);
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "[[package]]" {
+            if !entries.is_empty() && !(keys[0] && keys[1]) {
+                return None;
+            }
+            keys = [false; 5];
+            entries.push(Entry {
+                name: "",
+                name_at: 0,
+                version: "",
+                source: None,
+                dependencies: Vec::new(),
+            });
+            continue;
+        }
+        let (key, value) = line.split_once(" = ")?;
+        let Some(entry) = entries.last_mut() else {
+            // Top level: only the format version, once, and one this reader supports.
+            if key != "version" || seen_version {
+                return None;
+            }
+            let n: i64 = value.parse().ok()?;
+            if !SUPPORTED.contains(&n) || value.starts_with(['+', '0']) {
+                return None;
+            }
+            seen_version = true;
+            continue;
+        };
+        let slot = match key {
+            "name" => 0,
+            "version" => 1,
+            "source" => 2,
+            "checksum" => 3,
+            "dependencies" => 4,
+            // `replace` and anything else: the TOML path decides.
+            _ => return None,
+        };
+        if std::mem::replace(&mut keys[slot], true) {
+            return None;
+        }
+        match slot {
+            0 => {
+                let name = plain_string(value)?;
+                entry.name = name;
+                entry.name_at = value.as_ptr() as usize - base;
+            }
+            1 => entry.version = plain_string(value)?,
+            2 => entry.source = Some(plain_string(value)?),
+            3 => {
+                plain_string(value)?;
+            }
+            _ => match value {
+                "[" => in_deps = true,
+                "[]" => {}
+                // One line, as some generators write it: `["a", "b 1.0.0"]`.
+                _ => {
+                    let inner = value.strip_prefix('[')?.strip_suffix(']')?;
+                    for item in inner.split(", ") {
+                        entry.dependencies.push(plain_string(item)?);
+                    }
+                }
+            },
+        }
+    }
+    if in_deps || entries.last().is_some_and(|_| !keys[0] || !keys[1]) {
+        return None;
+    }
+    Some(entries)
+}
+
 /// Resolves one `dependencies` entry (`name`, `name version` or `name version (source)`, as
 /// cargo writes them) to a package index, the way cargo does: the name, then the version
 /// when given, then the source when given; an entry naming a source no package has falls
 /// back to the package with that name and version.
 fn resolve(
     entry: &str,
-    packages: &[RawPackage],
+    packages: &[Entry<'_>],
     by_name: &FxHashMap<&str, Vec<usize>>,
 ) -> Option<usize> {
     let mut parts = entry.splitn(3, ' ');
@@ -201,7 +337,7 @@ fn resolve(
     };
     std::iter::once(first)
         .chain(same_version)
-        .find(|&j| packages[j].source.as_deref() == Some(source))
+        .find(|&j| packages[j].source == Some(source))
         .or(Some(first))
 }
 
@@ -242,6 +378,102 @@ version = "1.0.200"
 source = "registry+https://github.com/rust-lang/crates.io-index"
 checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
 "#;
+
+    /// Both paths, as comparable values (or both errors).
+    fn both(text: &str) -> (String, String) {
+        let show = |r: Result<LockfileFact>| match r {
+            Ok(l) => format!("{:?} {:?}", l.packages, l.roots),
+            Err(e) => format!("error {e}"),
+        };
+        (
+            show(parse_with("L", Path::new("L"), text, true)),
+            show(parse_with("L", Path::new("L"), text, false)),
+        )
+    }
+
+    #[test]
+    fn the_line_reader_reads_what_cargo_writes() {
+        assert!(fast_entries(V3).is_some());
+        assert!(fast_entries(&V3.replace('\n', "\r\n")).is_some());
+        let inline = V3.replace(
+            "dependencies = [\n \"serde\",\n \"local\",\n]",
+            "dependencies = [\"serde\", \"local\"]",
+        );
+        assert!(fast_entries(&inline).is_some());
+        assert_eq!(both(&inline).0, both(V3).0);
+        let (fast, toml) = both(V3);
+        assert_eq!(fast, toml);
+        assert!(!fast.starts_with("error"));
+    }
+
+    #[test]
+    fn the_line_reader_leaves_everything_else_to_toml() {
+        let cases = [
+            V3.replace("name = \"local\"", "name = \"local\" # comment"),
+            V3.replace("name = \"local\"", "name = \"lo\\u0063al\""),
+            V3.replace("name = \"local\"", "name=\"local\""),
+            V3.replace(
+                "version = \"0.1.0\"\n\n[[package]]\nname = \"serde\"",
+                "version = \"0.1.0\"\nversion = \"0.1.1\"\n\n[[package]]\nname = \"serde\"",
+            ),
+            V3.replace("version = 3", "version = 99"),
+            V3.replace("version = 3", "version = 03"),
+            format!("{V3}\n[metadata]\n\"checksum x\" = \"y\"\n"),
+            format!("{V3}\n[[patch.unused]]\nname = \"z\"\nversion = \"1.0.0\"\n"),
+            V3.replace(" \"local\",\n]", " \"local\"\n]"),
+            V3.replace(
+                "[[package]]\nname = \"local\"\nversion = \"0.1.0\"",
+                "[[package]]\nname = \"local\"",
+            ),
+            V3.replace(
+                "dependencies = [\n \"serde\",\n \"local\",\n]",
+                "dependencies = [\"serde\",\"local\"]",
+            ),
+            V3.replace(
+                "dependencies = [\n \"serde\",\n \"local\",\n]",
+                "dependencies = [\"serde\", \"local\",]",
+            ),
+            V3.replace(
+                "dependencies = [\n \"serde\",\n \"local\",\n]",
+                "dependencies = [\"serde, local\"]",
+            ),
+        ];
+        for text in &cases {
+            assert!(fast_entries(text).is_none(), "fast path took:\n{text}");
+            let (fast, toml) = both(text);
+            assert_eq!(fast, toml);
+        }
+    }
+
+    /// Every Cargo.lock in the fixtures and the demo data reads the same on both paths, and
+    /// the line reader takes the ones cargo wrote.
+    #[test]
+    fn both_paths_agree_on_every_committed_cargo_lock() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![root.join("tests/fixtures"), root.join("data")];
+        let (mut seen, mut fast) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if name.starts_with("Cargo.lock") {
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    let (a, b) = both(&text);
+                    assert_eq!(a, b, "{}", path.display());
+                    seen += 1;
+                    fast += usize::from(fast_entries(&text).is_some());
+                }
+            }
+        }
+        assert!(
+            seen >= 4 && fast >= 4,
+            "{seen} lockfiles, {fast} on the fast path"
+        );
+    }
 
     #[test]
     fn roots_and_registry_flags() {
