@@ -64,30 +64,23 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
     let keep_going = opts.keep_going;
     let mut facts = Facts::default();
     let mut seen_files = BTreeSet::new();
+    let mut jobs = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(&input.path).map_err(|source| Error::Io {
             path: input.path.clone(),
             source,
         })?;
         if meta.is_dir() {
-            walk(
-                &input.path,
-                &input.display,
-                keep_going,
-                &mut facts,
-                &mut seen_files,
-            )?;
+            walk(&input.path, &input.display, &mut jobs)?;
         } else {
-            let r = load_file(
-                &input.path,
-                &input.display,
-                true,
-                &mut facts,
-                &mut seen_files,
-            );
-            kept_going(r, keep_going, &input.display, &mut facts)?;
+            jobs.push(Job {
+                path: input.path.clone(),
+                display: input.display.clone(),
+                explicit: true,
+            });
         }
     }
+    load_jobs(jobs, true, keep_going, &mut facts, &mut seen_files)?;
     // Lockfiles the inventory names are inputs too, even when not passed on the command line.
     let named: Vec<_> = facts
         .inventory
@@ -96,13 +89,15 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
         .filter(|l| !seen_files.contains(&l.file))
         .map(|l| (l.file.clone(), l.id.clone()))
         .collect();
-    for (file, id) in named {
-        if seen_files.contains(&file) {
-            continue;
-        }
-        let r = load_file(&file, &id, true, &mut facts, &mut seen_files);
-        kept_going(r, keep_going, &id, &mut facts)?;
-    }
+    let jobs = named
+        .into_iter()
+        .map(|(path, display)| Job {
+            path,
+            display,
+            explicit: true,
+        })
+        .collect();
+    load_jobs(jobs, false, keep_going, &mut facts, &mut seen_files)?;
     // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
     let mut wanted: Vec<(PathBuf, String)> = Vec::new();
     for b in &facts.builds {
@@ -128,13 +123,15 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             }
         }
     }
-    for (file, id) in wanted {
-        let canonical = file.canonicalize().unwrap_or(file);
-        if !seen_files.contains(&canonical) {
-            let r = load_file(&canonical, &id, true, &mut facts, &mut seen_files);
-            kept_going(r, keep_going, &id, &mut facts)?;
-        }
-    }
+    let jobs = wanted
+        .into_iter()
+        .map(|(file, display)| Job {
+            path: file.canonicalize().unwrap_or(file),
+            display,
+            explicit: true,
+        })
+        .collect();
+    load_jobs(jobs, false, keep_going, &mut facts, &mut seen_files)?;
     facts.canonicalise();
     Ok(facts)
 }
@@ -152,14 +149,103 @@ fn kept_going(r: Result<()>, keep_going: bool, display: &str, facts: &mut Facts)
     }
 }
 
-fn walk(
-    dir: &Path,
-    display: &str,
+/// One file to load: where it is, how it is shown, and whether the user named it (a named
+/// file must be recognised; a file met in a directory walk may be skipped).
+struct Job {
+    path: PathBuf,
+    display: String,
+    explicit: bool,
+}
+
+/// Loads files: each is read and parsed in parallel, then merged in the order given, so the
+/// facts (and which error is reported first) do not depend on the thread count.
+/// `must_exist`: a file that cannot be found is an error even under `--keep-going`.
+fn load_jobs(
+    jobs: Vec<Job>,
+    must_exist: bool,
     keep_going: bool,
     facts: &mut Facts,
     seen: &mut BTreeSet<PathBuf>,
 ) -> Result<()> {
-    // Iterative, so a deep tree cannot overflow the stack.
+    use rayon::prelude::*;
+    let mut todo = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match job.path.canonicalize() {
+            Ok(canonical) => {
+                if seen.insert(canonical.clone()) {
+                    todo.push((job, canonical));
+                }
+            }
+            Err(source) => {
+                let e = Error::Io {
+                    path: job.path.clone(),
+                    source,
+                };
+                if must_exist {
+                    return Err(e);
+                }
+                kept_going(Err(e), keep_going, &job.display, facts)?;
+            }
+        }
+    }
+    let loaded: Vec<Result<Loaded>> = todo
+        .par_iter()
+        .map(|(job, canonical)| load_file(&job.path, canonical, &job.display, job.explicit))
+        .collect();
+    for ((job, canonical), r) in todo.into_iter().zip(loaded) {
+        let r = r.and_then(|l| merge(l, &job.display, canonical, facts, seen));
+        kept_going(r, keep_going, &job.display, facts)?;
+    }
+    Ok(())
+}
+
+/// What one file gave.
+enum Loaded {
+    Facts(Box<Facts>),
+    /// A manifest of another ecosystem met in a walk: not read now, so a fresh build may still
+    /// ask for it.
+    Companion,
+}
+
+/// Adds one file's facts to the run's.
+fn merge(
+    loaded: Loaded,
+    display: &str,
+    canonical: PathBuf,
+    facts: &mut Facts,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<()> {
+    let part = match loaded {
+        Loaded::Facts(part) => *part,
+        Loaded::Companion => {
+            seen.remove(&canonical);
+            return Ok(());
+        }
+    };
+    if let Some(inv) = part.inventory {
+        if let Some(prev) = &facts.inventory {
+            return Err(Error::parse_in(
+                Path::new(display),
+                format!(
+                    "a second inventory (the first is {}); expected one inventory per run",
+                    prev.path.display()
+                ),
+            ));
+        }
+        facts.inventory = Some(inv);
+    }
+    facts.versions.extend(part.versions);
+    facts.lockfiles.extend(part.lockfiles);
+    facts.manifests.extend(part.manifests);
+    facts.owners.extend(part.owners);
+    facts.builds.extend(part.builds);
+    facts.warnings.extend(part.warnings);
+    Ok(())
+}
+
+/// Lists the files under `dir` in sorted order (directories depth-first, also sorted), without
+/// following symlinked directories. Iterative, so a deep tree cannot overflow the stack.
+fn walk(dir: &Path, display: &str, jobs: &mut Vec<Job>) -> Result<()> {
     let mut stack = vec![(dir.to_path_buf(), display.to_owned())];
     while let Some((dir, display)) = stack.pop() {
         let rd = std::fs::read_dir(&dir).map_err(|source| Error::Io {
@@ -190,8 +276,11 @@ fn walk(
                     subdirs.push((path, child_display));
                 }
             } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-                let r = load_file(&path, &child_display, false, facts, seen);
-                kept_going(r, keep_going, &child_display, facts)?;
+                jobs.push(Job {
+                    path,
+                    display: child_display,
+                    explicit: false,
+                });
             }
         }
         // Reverse so that the stack pops directories in sorted order.
@@ -310,20 +399,9 @@ fn classify(name: &str, text: &str) -> Kind {
     }
 }
 
-fn load_file(
-    path: &Path,
-    display: &str,
-    explicit: bool,
-    facts: &mut Facts,
-    seen: &mut BTreeSet<PathBuf>,
-) -> Result<()> {
-    let canonical = path.canonicalize().map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if !seen.insert(canonical.clone()) {
-        return Ok(());
-    }
+/// Reads and parses one file into facts of its own.
+fn load_file(path: &Path, canonical: &Path, display: &str, explicit: bool) -> Result<Loaded> {
+    let mut facts = Facts::default();
     // A gzip file is never read whole: the crates.io database dump is streamed from the path.
     let head = first_bytes(path)?;
     if head.starts_with(&dbdump::GZIP_MAGIC) {
@@ -341,7 +419,7 @@ fn load_file(
                  https://static.crates.io/db-dump.tar.gz)",
             ));
         }
-        return Ok(());
+        return Ok(Loaded::Facts(Box::new(facts)));
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -358,7 +436,7 @@ fn load_file(
                 "expected UTF-8 text, found invalid UTF-8",
             ));
         }
-        return Ok(());
+        return Ok(Loaded::Facts(Box::new(facts)));
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match classify(&name, text) {
@@ -379,66 +457,54 @@ fn load_file(
         }
         Kind::CargoLock => facts
             .lockfiles
-            .push(lockfile::cargo::parse(display, &canonical, text)?),
+            .push(lockfile::cargo::parse(display, canonical, text)?),
         Kind::CargoToml => facts
             .manifests
-            .push(manifest::parse(display, &canonical, text)?),
+            .push(manifest::parse(display, canonical, text)?),
         Kind::BuildLog => {
             facts
                 .builds
-                .extend(buildlog::parse(Path::new(display), &canonical, text)?)
+                .extend(buildlog::parse(Path::new(display), canonical, text)?)
         }
         Kind::Inventory => {
-            let inv = inventory::parse(Path::new(display), &canonical, text)?;
-            if let Some(prev) = &facts.inventory {
-                return Err(Error::parse_in(
-                    Path::new(display),
-                    format!(
-                        "a second inventory (the first is {}); expected one inventory per run",
-                        prev.path.display()
-                    ),
-                ));
-            }
-            facts.inventory = Some(inv);
+            facts.inventory = Some(inventory::parse(Path::new(display), canonical, text)?);
         }
         Kind::NpmLock => facts
             .lockfiles
-            .push(lockfile::npm::parse(display, &canonical, text)?),
+            .push(lockfile::npm::parse(display, canonical, text)?),
         Kind::YarnLock => {
             let manifest = yarn_manifest(path);
             facts.lockfiles.push(lockfile::yarn::parse(
                 display,
-                &canonical,
+                canonical,
                 text,
                 manifest.as_deref(),
             )?)
         }
         Kind::PnpmLock => facts
             .lockfiles
-            .push(lockfile::pnpm::parse(display, &canonical, text)?),
+            .push(lockfile::pnpm::parse(display, canonical, text)?),
         Kind::UvLock => facts
             .lockfiles
-            .push(lockfile::python::parse_uv(display, &canonical, text)?),
+            .push(lockfile::python::parse_uv(display, canonical, text)?),
         Kind::PoetryLock => facts
             .lockfiles
-            .push(lockfile::python::parse_poetry(display, &canonical, text)?),
+            .push(lockfile::python::parse_poetry(display, canonical, text)?),
         Kind::Requirements => facts.lockfiles.push(lockfile::python::parse_requirements(
-            display, &canonical, text,
+            display, canonical, text,
         )?),
         // Named on the command line or by a fresh build: the manifest a fresh resolution starts
         // from. Skipped in a directory walk, where yarn.lock reads the package.json beside it.
         Kind::Companion if explicit => {
             let m = if name.ends_with("pyproject.toml") {
-                manifest::python::parse(display, &canonical, text)?
+                manifest::python::parse(display, canonical, text)?
             } else {
-                manifest::npm::parse(display, &canonical, text)?
+                manifest::npm::parse(display, canonical, text)?
             };
             facts.manifests.push(m);
         }
         // Not read yet: a fresh build may still ask for it.
-        Kind::Companion => {
-            seen.remove(&canonical);
-        }
+        Kind::Companion => return Ok(Loaded::Companion),
         Kind::NotYet(what) if explicit => {
             return Err(Error::parse_in(
                 Path::new(display),
@@ -455,7 +521,7 @@ fn load_file(
         }
         Kind::Unknown => {}
     }
-    Ok(())
+    Ok(Loaded::Facts(Box::new(facts)))
 }
 
 /// Up to the first 512 bytes of a file, enough to recognise a binary format by its magic.
