@@ -227,8 +227,7 @@ fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
     // Keys of the current package seen so far (a repeated key is a TOML error).
     let mut keys = [false; 5];
     let mut in_deps = false;
-    let mut lines = text.split('\n');
-    while let Some(line) = lines.next() {
+    for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if in_deps {
             if line == "]" {
@@ -243,7 +242,8 @@ fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
             continue;
         }
         if line == "[[package]]" {
-            if !entries.is_empty() && !(keys[0] && keys[1]) {
+            let complete = keys[0] && keys[1];
+            if !entries.is_empty() && !complete {
                 return None;
             }
             keys = [false; 5];
