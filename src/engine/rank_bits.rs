@@ -73,6 +73,9 @@ pub(crate) struct Plan {
     propagate: Adj,
     /// Components in topological order (dependencies before dependents), as member lists.
     components: Adj,
+    /// Each package's component position in `components`: a pass can start at the first
+    /// component a block seeded, since nothing earlier holds its bits.
+    comp_of: Vec<u32>,
     lock_pkgs: Adj,
     env_locks: Adj,
     mirror_locks: Adj,
@@ -90,6 +93,12 @@ impl Plan {
                 .map(|p| idx.propagate(p).iter().map(|e| e.to.0).collect()),
         );
         let components = condense(&propagate);
+        let mut comp_of = vec![0u32; propagate.len()];
+        for c in 0..components.len() {
+            for &m in components.get(c) {
+                comp_of[m as usize] = c as u32;
+            }
+        }
         let lock_pkgs = Adj::new(g.lockfiles().map(|l| {
             let mut v: Vec<u32> = g
                 .lockfile(l)
@@ -124,6 +133,7 @@ impl Plan {
             headroom,
             propagate,
             components,
+            comp_of,
             lock_pkgs,
             env_locks,
             mirror_locks,
@@ -204,6 +214,8 @@ pub(crate) struct Work {
     lock: Vec<Lane>,
     env: Vec<Lane>,
     stolen: Vec<Lane>,
+    /// The first component position seeded since the last pass (`u32::MAX`: none).
+    start: u32,
 }
 
 impl Work {
@@ -214,6 +226,7 @@ impl Work {
             lock: vec![ZERO; g.count(NodeKind::Lockfile)],
             env: vec![ZERO; g.count(NodeKind::Environment)],
             stolen: vec![ZERO; g.count(NodeKind::Credential)],
+            start: u32::MAX,
         }
     }
 }
@@ -268,12 +281,16 @@ fn seed(plan: &Plan, work: &mut Work, p: u32, lanes: &Lane, mode: Mode) {
     };
     for &t in first {
         or_into(&mut work.trans[t as usize], lanes);
+        work.start = work.start.min(plan.comp_of[t as usize]);
     }
 }
 
-/// One topological pass: closes `trans` under the propagate edges.
-fn close(plan: &Plan, trans: &mut [Lane]) {
-    for c in 0..plan.components.len() {
+/// One topological pass: closes `trans` under the propagate edges, from the first component
+/// seeded since the last pass (earlier components hold no new bits, and bits only grow).
+fn close(plan: &Plan, work: &mut Work) {
+    let start = std::mem::replace(&mut work.start, u32::MAX);
+    let trans = &mut work.trans;
+    for c in (start as usize)..plan.components.len() {
         let members = plan.components.get(c);
         let acc = if let [only] = members {
             trans[*only as usize]
@@ -346,6 +363,7 @@ pub(crate) fn propagate(
     work.direct.fill(ZERO);
     work.trans.fill(ZERO);
     work.stolen.fill(ZERO);
+    work.start = u32::MAX;
     let wanted = |r: crate::graph::Rights| match mode {
         Mode::Inject => r.publish,
         Mode::Disrupt => r.yank,
@@ -359,7 +377,7 @@ pub(crate) fn propagate(
             }
         }
     }
-    close(plan, &mut work.trans);
+    close(plan, work);
     consumers(g, plan, work, sources, mode);
     let hops = if mode == Mode::Inject {
         q.hops.max(1)
@@ -386,7 +404,7 @@ pub(crate) fn propagate(
                 }
             }
         }
-        close(plan, &mut work.trans);
+        close(plan, work);
         consumers(g, plan, work, sources, mode);
     }
 }
@@ -446,6 +464,10 @@ fn block_counts(
 }
 
 /// Inject and disrupt counts of every source, in the order given.
+///
+/// Sources are grouped into blocks by the first component their first hop reaches, so a
+/// block's pass starts late in the topological order, and sources whose packages have no
+/// dependents at all share blocks that need no pass. Buffers are pooled: one per thread.
 pub(crate) fn counts(
     g: &Graph,
     idx: &AttackIndex,
@@ -455,22 +477,60 @@ pub(crate) fn counts(
 ) -> Vec<(Counts, Counts)> {
     let plan = Plan::new(g, idx);
     let block_size = W * 64;
+    let first_component = |s: &Source| -> u32 {
+        seeds(g, *s, q.at)
+            .into_iter()
+            .flat_map(|(p, _)| {
+                let p = p.0 as usize;
+                plan.headroom
+                    .get(p)
+                    .iter()
+                    .chain(plan.propagate.get(p))
+                    .map(|&t| plan.comp_of[t as usize])
+            })
+            .min()
+            .unwrap_or(u32::MAX)
+    };
+    let keys: Vec<u32> = if parallel {
+        sources.par_iter().map(first_component).collect()
+    } else {
+        sources.iter().map(first_component).collect()
+    };
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| (keys[i], i));
+    let sorted: Vec<Source> = order.iter().map(|&i| sources[i]).collect();
+
     let run = |work: &mut Work, block: &[Source]| -> Vec<(Counts, Counts)> {
         let inject = block_counts(g, &plan, work, block, q, Mode::Inject);
         let disrupt = block_counts(g, &plan, work, block, q, Mode::Disrupt);
         inject.into_iter().zip(disrupt).collect()
     };
-    let blocks: Vec<&[Source]> = sources.chunks(block_size).collect();
+    let blocks: Vec<&[Source]> = sorted.chunks(block_size).collect();
     let per_block: Vec<Vec<(Counts, Counts)>> = if parallel {
+        // rayon calls a `map_init` initialiser once per split, not per thread: pool instead,
+        // so the buffers (two lanes per package) are allocated once per thread.
+        let pool = std::sync::Mutex::new(Vec::<Work>::new());
         blocks
             .par_iter()
-            .map_init(|| Work::new(g), |w, b| run(w, b))
+            .map(|b| {
+                let taken = pool.lock().map(|mut p| p.pop()).unwrap_or(None);
+                let mut w = taken.unwrap_or_else(|| Work::new(g));
+                let out = run(&mut w, b);
+                if let Ok(mut p) = pool.lock() {
+                    p.push(w);
+                }
+                out
+            })
             .collect()
     } else {
         let mut w = Work::new(g);
         blocks.iter().map(|b| run(&mut w, b)).collect()
     };
-    per_block.into_iter().flatten().collect()
+    let mut out = vec![(Counts::default(), Counts::default()); sources.len()];
+    for (&i, c) in order.iter().zip(per_block.into_iter().flatten()) {
+        out[i] = c;
+    }
+    out
 }
 
 #[cfg(test)]
