@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    buildlog, cratesio, dbdump, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts,
+    buildlog, cratesio, dbdump, inventory, lockfile, manifest, npm_registry, pypi_registry,
+    secrets, Facts,
 };
 use crate::error::{Error, Result};
 
@@ -361,7 +362,20 @@ fn load_file(
         return Ok(());
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match classify(&name, text) {
+    let kind = classify(&name, text);
+    // What people write or copy from CI (inventories, lockfiles, requirements) may hold a live
+    // token: report it, and parse a redacted copy so that no secret value reaches the graph,
+    // an error message or an output. Registry metadata is not ours and can be huge: skipped.
+    let redacted;
+    let text = if matches!(kind, Kind::Index | Kind::PypiJson | Kind::NpmPackument) {
+        text
+    } else {
+        let found = secrets::findings(display, text);
+        facts.warnings.extend(found.iter().map(ToString::to_string));
+        redacted = secrets::redact(text);
+        &*redacted
+    };
+    match kind {
         Kind::Index => facts
             .versions
             .extend(cratesio::parse_index(Path::new(display), text)?),
