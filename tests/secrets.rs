@@ -215,9 +215,15 @@ fn s1_a_token_given_on_the_command_line_finds_its_credential_and_is_never_echoed
     let o = run(&["reach", "--credential", &other, "--at", AT, s(&inv)]);
     assert_eq!(o.code, 1);
     assert_absent(&other, "unknown credential", &o);
-    // Nor does a usage error that repeats the argument.
-    let o = run(&["reach", "--credential", &other, "--hops", "99", s(&inv)]);
+    // Nor does a usage error that repeats the argument (clap quotes invalid values).
+    let o = run(&[
+        "fetch",
+        s(&inv),
+        "--registry",
+        &format!("crates.io=ftp://mirror.example/{other}"),
+    ]);
     assert_eq!(o.code, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("npm_…(41 chars)"));
     assert_absent(&other, "usage error", &o);
 }
 
