@@ -307,8 +307,9 @@ fn canary_inputs(c: &str) -> Vec<(&'static str, &'static str, String)> {
             "Cargo.lock",
             "Cargo.lock",
             format!(
-                "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"x\"]\n\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"sparse+{r}\"\nchecksum = \"00\"\n",
-                r = u("crates.example", "index/")
+                "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"x\"]\n\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"sparse+{r}\"\nchecksum = \"{z}\"\n",
+                r = u("crates.example", "index/"),
+                z = "0".repeat(64)
             ),
         ),
     ]
@@ -489,7 +490,12 @@ fn refusing_registry(
             }
             let head = String::from_utf8_lossy(&head).into_owned();
             log.lock().unwrap().push(head.clone());
-            let body = format!("denied. You sent:\n{head}{extra}");
+            // What a careless registry does: the credential it was sent first, then more.
+            let auth = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                .unwrap_or("no authorization");
+            let body = format!("denied: {auth}\n{extra}\nYou sent:\n{head}");
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -505,7 +511,10 @@ fn fetch_cargo_lock(base: &str) -> (Out, tempfile::TempDir) {
     let lock = dir.path().join("Cargo.lock");
     std::fs::write(
         &lock,
-        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"serde\"]\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"00\"\n",
+        format!(
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"serde\"]\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n",
+            "0".repeat(64)
+        ),
     )
     .unwrap();
     let cache = dir.path().join("cache");

@@ -226,7 +226,7 @@ fn authorization_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
     }
     let end = j + bytes[j..]
         .iter()
-        .take_while(|&&b| !matches!(b, b'"' | b'\'' | b'\n' | b'\r' | b',' | b'}' | b'<'))
+        .take_while(|&&b| !matches!(b, b'"' | b'\'' | b'\n' | b'\r' | b',' | b'}' | b'<' | b'\\'))
         .count();
     (end > j).then_some((j, end))
 }
@@ -489,6 +489,10 @@ mod tests {
             r#"{"authorization": "[REDACTED]"}"#
         );
         assert_eq!(redact("no authorization here"), "no authorization here");
+        // Redacting an escaped message again changes nothing.
+        let once = redact("authorization: Basic dTpw\\u{d}\\u{a}next").into_owned();
+        assert_eq!(once, "authorization: [REDACTED]\\u{d}\\u{a}next");
+        assert_eq!(redact(&once), once);
     }
 
     #[test]
