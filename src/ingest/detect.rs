@@ -365,9 +365,15 @@ fn load_file(
     let kind = classify(&name, text);
     // What people write or copy from CI (inventories, lockfiles, requirements) may hold a live
     // token: report it, and parse a redacted copy so that no secret value reaches the graph,
-    // an error message or an output. Registry metadata is not ours and can be huge: skipped.
+    // an error message or an output. Registry metadata is not ours and can be huge, and files
+    // not read are not reported on: skipped.
     let redacted;
-    let text = if matches!(kind, Kind::Index | Kind::PypiJson | Kind::NpmPackument) {
+    let skip = match kind {
+        Kind::Index | Kind::PypiJson | Kind::NpmPackument | Kind::Unknown | Kind::NotYet(_) => true,
+        Kind::Companion => !explicit,
+        _ => false,
+    };
+    let text = if skip {
         text
     } else {
         let found = secrets::findings(display, text);

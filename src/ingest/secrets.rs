@@ -25,12 +25,12 @@ use std::fmt;
 /// It cannot be printed or serialized by accident: there is no `Display`, `Debug` prints
 /// `[REDACTED]`, and there is no `Serialize`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn needs_serialize<T: serde::Serialize>(_: &T) {}
 /// needs_serialize(&blastradius::ingest::secrets::Secret::new("x"));
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let s = blastradius::ingest::secrets::Secret::new("x");
 /// println!("{}", s);
 /// ```
