@@ -522,7 +522,7 @@ fn o2_read_only_directory_missing_parent_and_directory_targets() {
     std::fs::create_dir(&dir_target).unwrap();
     std::fs::write(dir_target.join("keep"), "kept").unwrap();
     for (target, reason) in [
-        (&ro_target, ""),
+        (&ro_target, "Permission denied (os error 13)"),
         (&missing, "No such file or directory"),
         (&dir_target, "it is a directory"),
     ] {
@@ -538,6 +538,11 @@ fn o2_read_only_directory_missing_parent_and_directory_targets() {
         assert_eq!(o.code, 1, "{}: {}", target.display(), o.err());
         let want = format!("cannot write {}: {reason}", target.display());
         assert!(o.err().contains(&want), "{want:?} in {}", o.err());
+        assert!(
+            !o.err().contains(".blastradius-"),
+            "names the temp file: {}",
+            o.err()
+        );
         assert!(o.stdout.is_empty());
     }
     assert!(!ro_target.exists());

@@ -273,7 +273,7 @@ pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".blastradius-")
         .tempfile_in(dir)
-        .map_err(err)?;
+        .map_err(|e| err(os_error(e)))?;
     tmp.write_all(bytes).map_err(err)?;
     // tempfile creates 0600 files; an output file should look like any other new file.
     #[cfg(unix)]
@@ -287,6 +287,16 @@ pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// The operating system's error inside one of tempfile's, without the temp file's random
+/// name that tempfile appends (` at path "…"`): the message names the file the user asked for.
+fn os_error(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.rfind(" at path \"") {
+        Some(cut) if e.get_ref().is_some() => std::io::Error::new(e.kind(), &text[..cut]),
+        _ => e,
+    }
 }
 
 fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
