@@ -56,7 +56,7 @@ pub fn message(s: &str) -> String {
 /// the bytes leave, so that a field someone forgot cannot clear a screen, set the clipboard
 /// (OSC 52) or plant a hyperlink (OSC 8).
 pub fn terminal_text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t') {
+    if !may_need(s, b"\n\t") || !s.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -79,6 +79,13 @@ pub fn terminal_text(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A fast byte scan: whether `s` may hold an unsafe character other than those in `keep`
+/// (every unsafe character is an ASCII control, DEL, or not ASCII at all).
+fn may_need(s: &str, keep: &[u8]) -> bool {
+    s.bytes()
+        .any(|b| b >= 0x7f || (b < 0x20 && !keep.contains(&b)))
+}
+
 /// The length of an SGR sequence (`ESC [ 1 ; 31 m`) at the start of `s`.
 fn sgr_len(s: &str) -> Option<usize> {
     let body = s.strip_prefix("\u{1b}[")?;
@@ -93,7 +100,7 @@ fn sgr_len(s: &str) -> Option<usize> {
 /// C0 controls, but writes DEL, C1 controls and bidi characters raw; inside a JSON string
 /// (the only place a non-ASCII character can be) each becomes a `\uXXXX` escape.
 pub fn json(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c) && c != '\n') {
+    if !may_need(s, b"\n") || !s.chars().any(|c| is_unsafe(c) && c != '\n') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
