@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::engine::{self, AttackIndex, Query, RankSubject, Source};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeRef};
-use crate::ingest::{self, detect::Input};
+use crate::ingest::{self, detect::Input, secrets};
 use crate::report::{self, dot, table, ExplainReport, RankReport, ReachReport};
 
 use super::{
@@ -134,7 +134,7 @@ fn load(common: &Common) -> Result<Loaded> {
         let _ = writeln!(
             anstream::stderr(),
             "warning: {}",
-            report::escape::terminal(w)
+            report::escape::message(w)
         );
     }
     if facts.warnings.len() > SHOWN {
@@ -173,7 +173,7 @@ fn ingest(a: &IngestArgs) -> Result<()> {
         let _ = writeln!(
             anstream::stderr(),
             "warning: {}",
-            report::escape::terminal(w)
+            report::escape::message(w)
         );
     }
     let graph = Graph::build(&facts)?;
@@ -184,7 +184,7 @@ fn ingest(a: &IngestArgs) -> Result<()> {
     let _ = writeln!(
         anstream::stderr(),
         "wrote {} ({} bytes): {nodes} nodes, {edges} edges",
-        a.snapshot.display(),
+        report::escape::message(&a.snapshot.display().to_string()),
         bytes.len()
     );
     Ok(())
@@ -202,12 +202,24 @@ fn format_of(common: &Common) -> Format {
 
 /// Writes the answer: to `--output` atomically (temp file in the same directory, then
 /// rename; colours stripped), or to stdout (colours kept only for a colour terminal).
-fn emit(common: &Common, text: &str) -> Result<()> {
+///
+/// Whatever the format, secret values are redacted on the way out, and the text is made safe
+/// for a terminal: JSON escapes DEL, C1 and bidi characters as `\uXXXX` (the same value),
+/// table and DOT keep only line breaks, tabs and the table's own colours.
+///
+/// A reader that stops early (`| head`) is not a failure: the broken pipe ends the output
+/// and the exit code stays 0, as ripgrep does.
+fn emit(common: &Common, format: Format, text: &str) -> Result<()> {
+    let redacted = secrets::redact(text);
+    let safe = match format {
+        Format::Json => report::escape::json(&redacted),
+        Format::Table | Format::Dot => report::escape::terminal_text(&redacted),
+    };
     match &common.output {
-        Some(path) => write_atomic(path, &anstream::adapter::strip_str(text).to_string()),
+        Some(path) => write_atomic(path, &anstream::adapter::strip_str(&safe).to_string()),
         None => {
             let mut out = anstream::AutoStream::auto(std::io::stdout().lock());
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            match out.write_all(safe.as_bytes()).and_then(|()| out.flush()) {
                 Ok(()) => Ok(()),
                 // `| head` closing the pipe is not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -220,25 +232,48 @@ fn emit(common: &Common, text: &str) -> Result<()> {
     }
 }
 
-/// Writes a file so that readers see either the old content or the whole new one.
+/// Writes a file so that readers see either the old content or the whole new one; secret
+/// values are redacted first.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    write_atomic_bytes(path, text.as_bytes())
+    write_atomic_bytes(path, secrets::redact(text).as_bytes())
 }
 
-/// [`write_atomic`] for bytes.
+/// [`write_atomic`] for bytes (written as given).
+///
+/// The temp file is created in the target's own directory (a rename across file systems
+/// fails) and removed again on any failure, so a failed write leaves the old file untouched
+/// and no temp file behind. A target that exists but is not a regular file (`/dev/stdout`, a
+/// FIFO, `/dev/full`) is written in place: renaming over a device node would replace it.
+/// A directory is refused.
 pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Err(err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "it is a directory",
+            )));
+        }
+        if !meta.is_file() {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(path)
+                .map_err(err)?;
+            return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
+        }
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".blastradius-")
         .tempfile_in(dir)
-        .map_err(err)?;
+        .map_err(|e| err(os_error(e)))?;
     tmp.write_all(bytes).map_err(err)?;
     // tempfile creates 0600 files; an output file should look like any other new file.
     #[cfg(unix)]
@@ -254,8 +289,21 @@ pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The operating system's error inside one of tempfile's, without the temp file's random
+/// name that tempfile appends (` at path "…"`): the message names the file the user asked for.
+fn os_error(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.rfind(" at path \"") {
+        Some(cut) if e.get_ref().is_some() => std::io::Error::new(e.kind(), &text[..cut]),
+        _ => e,
+    }
+}
+
 fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
+    // Token-shaped ids are held redacted (see `ingest::secrets`): the raw token given on the
+    // command line finds its credential by the same redaction.
     if let Some(id) = &who.credential {
+        let id = &secrets::redact(id).into_owned();
         if let Some(c) = g.credentials().find(|&c| g.credential(c).id == *id) {
             return Ok(Source::Credential(c));
         }
@@ -277,7 +325,7 @@ fn resolve_source(g: &Graph, who: &Who) -> Result<Source> {
             }
         )));
     }
-    let id = who.account.as_deref().unwrap_or_default();
+    let id = &*secrets::redact(who.account.as_deref().unwrap_or_default());
     let matches: Vec<_> = g.accounts().filter(|&a| g.account(a).id == id).collect();
     match matches.as_slice() {
         [a] => Ok(Source::Account(*a)),
@@ -394,7 +442,7 @@ fn rank(a: &RankArgs, demo: bool) -> Result<()> {
             dot::paths_to_dot("blastradius rank: witness paths of the top 5", &paths)
         }
     };
-    emit(&a.common, &text)
+    emit(&a.common, format, &text)
 }
 
 /// Witness paths to lockfiles, environments, mirrors and stolen credentials (or, when there
@@ -492,7 +540,8 @@ fn reach(a: &ReachArgs) -> Result<()> {
     let r = engine::reach(&l.graph, &index, source, &l.query);
     let mut rep = ReachReport::new(&l.graph, &r, &l.query);
     rep.warnings = l.warnings.clone();
-    let text = match format_of(&a.common) {
+    let format = format_of(&a.common);
+    let text = match format {
         Format::Json => report::to_json(&rep),
         Format::Table => table::reach(&rep),
         Format::Dot => {
@@ -516,13 +565,13 @@ fn reach(a: &ReachArgs) -> Result<()> {
             dot::paths_to_dot(&title, &paths)
         }
     };
-    emit(&a.common, &text)
+    emit(&a.common, format, &text)
 }
 
 fn explain(a: &ExplainArgs) -> Result<()> {
     let l = load(&a.common)?;
     let source = resolve_source(&l.graph, &a.who)?;
-    let targets = l.graph.find(&a.to);
+    let targets = l.graph.find(&secrets::redact(&a.to));
     let target: NodeRef = match targets.as_slice() {
         [] => {
             return Err(Error::Unknown(format!(
@@ -570,7 +619,8 @@ fn explain(a: &ExplainArgs) -> Result<()> {
         at: report::time(l.query.at),
         warnings: l.warnings.clone(),
     };
-    let text = match format_of(&a.common) {
+    let format = format_of(&a.common);
+    let text = match format {
         Format::Json => report::to_json(&rep),
         Format::Table => table::explain(&rep, &kinds),
         Format::Dot => {
@@ -584,7 +634,7 @@ fn explain(a: &ExplainArgs) -> Result<()> {
             dot::paths_to_dot(&format!("{} → {}", rep.credential, rep.to), &[p])
         }
     };
-    emit(&a.common, &text)
+    emit(&a.common, format, &text)
 }
 
 fn export(a: &ExportArgs) -> Result<()> {
@@ -615,7 +665,7 @@ fn export(a: &ExportArgs) -> Result<()> {
             s
         }
     };
-    emit(&a.common, &text)
+    emit(&a.common, format, &text)
 }
 
 /// Reads `--bad-from` files; a directory contributes every file in it, in name order.
@@ -680,12 +730,13 @@ fn incident(a: &IncidentArgs) -> Result<()> {
     let answer = inc::incident(&l.graph, bad, a.window)?;
     let mut rep = report::incident::IncidentReport::new(&l.graph, &answer);
     rep.warnings = l.warnings.clone();
-    let text = match format_of(&a.common) {
+    let format = format_of(&a.common);
+    let text = match format {
         Format::Json => report::to_json(&rep),
         Format::Table => report::incident::table(&rep),
         Format::Dot => rep.to_dot(),
     };
-    emit(&a.common, &text)
+    emit(&a.common, format, &text)
 }
 
 /// `blastradius fetch`: plan from the inputs, fetch into the cache, list every failure (errors,
@@ -704,7 +755,7 @@ fn fetch(a: &FetchArgs) -> Result<()> {
             let _ = writeln!(
                 err,
                 "warning: {} is the fetch cache: its packages are not planned from",
-                report::escape::terminal(&p.display().to_string())
+                report::escape::message(&p.display().to_string())
             );
         } else {
             inputs.push(Input::new(p));
@@ -717,7 +768,7 @@ fn fetch(a: &FetchArgs) -> Result<()> {
         },
     )?;
     for w in &facts.warnings {
-        let _ = writeln!(err, "warning: {}", report::escape::terminal(w));
+        let _ = writeln!(err, "warning: {}", report::escape::message(w));
     }
     if facts.lockfiles.is_empty() && facts.manifests.is_empty() && facts.versions.is_empty() {
         return Err(Error::Unknown(format!(
@@ -751,9 +802,9 @@ fn fetch(a: &FetchArgs) -> Result<()> {
     let summary = net::fetch(&plan, &opts)?;
     let level = if a.keep_going { "warning" } else { "error" };
     for f in &summary.failures {
-        let _ = writeln!(err, "{level}: {}", report::escape::terminal(&f.to_string()));
+        let _ = writeln!(err, "{level}: {}", report::escape::message(&f.to_string()));
     }
-    let _ = writeln!(err, "{}", report::escape::terminal(&summary.line()));
+    let _ = writeln!(err, "{}", report::escape::message(&summary.line()));
     if !summary.failures.is_empty() && !a.keep_going {
         let what = if a.offline {
             "are not in the cache"

@@ -10,7 +10,13 @@
 //! base of 500 ms, 0.5–1 s, 2–2.5 s, 8–8.5 s. A `Retry-After` (seconds or an HTTP date) on
 //! 429 or 503 replaces a shorter wait; one longer than [`Settings::retry_after_cap`] fails at
 //! once, since waiting minutes inside a run helps nobody. 404, 410 and 451 mean "no such
-//! package"; 401 and 403 are refusals (blastradius sends no credentials); neither is retried.
+//! package"; 401 and 403 are refusals, neither is retried.
+//!
+//! # Credentials
+//! blastradius sends none of its own. A `--registry` URL may carry `user:password@`: it is
+//! taken out of the URL, the password held as a [`Secret`] and sent as a Basic
+//! `Authorization` header that reqwest marks sensitive. A refusal's body is shown cut to 200
+//! bytes, with that password and anything token-shaped redacted, escaped for a terminal.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -21,6 +27,9 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, ACCEPT, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
+
+use crate::ingest::secrets::{self, Secret};
+use crate::report::escape;
 
 /// `blastradius/<version> (<purpose>; +<repository>)`: who is asking, per crates.io's crawler
 /// policy (the repository once Cargo.toml names one).
@@ -239,7 +248,14 @@ impl Http {
         cached: Option<&Validators>,
         stats: &Stats,
     ) -> Result<Got, Attempt> {
+        // Credentials in a `--registry` URL are taken out of it: the password is held as a
+        // `Secret` and sent as a sensitive Basic header, so no URL we print carries it.
+        let (url, auth) = split_credentials(url);
+        let url = &url;
         let mut req = self.client.get(url.clone()).header(ACCEPT, accept);
+        if let Some((user, password)) = &auth {
+            req = req.basic_auth(user, password.as_ref().map(Secret::expose));
+        }
         if let Some(v) = cached {
             if let Some(e) = &v.etag {
                 req = req.header(IF_NONE_MATCH, e);
@@ -262,9 +278,17 @@ impl Http {
             304 => return Ok(Got::NotModified(validators)),
             404 | 410 | 451 => return Ok(Got::NotFound(status)),
             401 | 403 => {
+                let who = match &auth {
+                    Some((user, _)) => format!(
+                        "the credentials of user {:?} from the --registry URL",
+                        escape::terminal(&secrets::redact(user))
+                    ),
+                    None => "blastradius sends no credentials".to_owned(),
+                };
+                let said = refusal_excerpt(resp, auth.as_ref().and_then(|a| a.1.as_ref())).await;
                 return Err(Attempt::fatal(format!(
-                    "{status}: the registry refused the request (blastradius sends no credentials)"
-                )))
+                    "{status}: the registry refused the request ({who}){said}"
+                )));
             }
             408 | 429 | 500..=599 => {
                 let retry_after = if matches!(status.as_u16(), 429 | 503) {
@@ -312,6 +336,51 @@ impl Http {
         }
         Ok(Got::Body(body, validators))
     }
+}
+
+/// Longest excerpt of a refusal's body shown in the error.
+const REFUSAL_EXCERPT: usize = 200;
+
+/// `; it said: "…"`: the start of a 401/403 body, which may echo the credential back. The
+/// password sent (when there was one) and anything token-shaped are redacted, the text is cut
+/// to [`REFUSAL_EXCERPT`] bytes and escaped for a terminal; empty when the body is.
+async fn refusal_excerpt(mut resp: reqwest::Response, sent: Option<&Secret>) -> String {
+    let mut body = Vec::new();
+    while body.len() < 16 * 1024 {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    let mut text = secrets::redact(&text).into_owned();
+    if let Some(p) = sent.map(Secret::expose).filter(|p| !p.is_empty()) {
+        text = text.replace(p, "[REDACTED]");
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut cut = text.len().min(REFUSAL_EXCERPT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let more = if cut < text.len() { "…" } else { "" };
+    format!("; it said: \"{}{more}\"", escape::terminal(&text[..cut]))
+}
+
+/// A URL without its userinfo, and the user and password it carried.
+fn split_credentials(url: &Url) -> (Url, Option<(String, Option<Secret>)>) {
+    if url.username().is_empty() && url.password().is_none() {
+        return (url.clone(), None);
+    }
+    let user = url.username().to_owned();
+    let password = url.password().map(Secret::new);
+    let mut bare = url.clone();
+    // Only fails for URLs that cannot have credentials, which we never get here.
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    (bare, Some((user, password)))
 }
 
 fn oversize(max: u64, declared: Option<u64>) -> String {

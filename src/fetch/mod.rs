@@ -105,7 +105,8 @@ impl Registries {
             .map_err(|e| format!("expected a URL after {eco}=, found {url:?}: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(format!(
-                "expected an http(s) URL with a host, found {url:?}"
+                "expected an http(s) URL with a host, found {:?}",
+                crate::ingest::secrets::redact(url.as_str())
             ));
         }
         if !url.path().ends_with('/') {

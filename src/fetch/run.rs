@@ -122,7 +122,7 @@ pub(super) async fn run(plan: &Plan, opts: &FetchOptions, ctx: Arc<Ctx>) -> Summ
                 if !bar.is_hidden() {
                     bar.println(format!(
                         "failed: {}",
-                        crate::report::escape::terminal(&f.to_string())
+                        crate::report::escape::message(&f.to_string())
                     ));
                 }
                 s.failures.push(f);
@@ -328,7 +328,7 @@ async fn fetch_one(ctx: Arc<Ctx>, key: PackageKey) -> Done {
                 last_modified: v.last_modified.or(old.last_modified),
                 fetched_at: now(),
                 max_age: v.max_age,
-                url: url.to_string(),
+                url: redacted_url(&url),
                 ..old
             };
             let (c, r) = (ctx.clone(), rel.clone());
@@ -342,11 +342,11 @@ async fn fetch_one(ctx: Arc<Ctx>, key: PackageKey) -> Done {
             breaker.store(0, Ordering::Relaxed);
             let (c, r, k, u) = (ctx.clone(), rel.clone(), key.clone(), url.clone());
             let stored = tokio::task::spawn_blocking(move || {
-                let label = PathBuf::from(u.as_str());
+                let label = PathBuf::from(redacted_url(&u));
                 let doc = read::parse_document(&k, &label, &body)?;
                 let meta = Meta {
                     format: 1,
-                    url: u.to_string(),
+                    url: redacted_url(&u),
                     etag: v.etag,
                     last_modified: v.last_modified,
                     fetched_at: now(),
@@ -398,4 +398,9 @@ fn cache_result(
         )),
         Err(_) => Err(fail(key, FailureKind::Aborted, "writing panicked".into())),
     }
+}
+
+/// A URL as it may be stored or shown: a `--registry` URL's password never is.
+fn redacted_url(u: &reqwest::Url) -> String {
+    crate::ingest::secrets::redact(u.as_str()).into_owned()
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    buildlog, cratesio, dbdump, inventory, lockfile, manifest, npm_registry, pypi_registry, Facts,
+    buildlog, cratesio, dbdump, inventory, lockfile, manifest, npm_registry, pypi_registry,
+    secrets, Facts,
 };
 use crate::error::{Error, Result};
 
@@ -439,7 +440,26 @@ fn load_file(path: &Path, canonical: &Path, display: &str, explicit: bool) -> Re
         return Ok(Loaded::Facts(Box::new(facts)));
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match classify(&name, text) {
+    let kind = classify(&name, text);
+    // What people write or copy from CI (inventories, lockfiles, requirements) may hold a live
+    // token: report it, and parse a redacted copy so that no secret value reaches the graph,
+    // an error message or an output. Registry metadata is not ours and can be huge, and files
+    // not read are not reported on: skipped.
+    let redacted;
+    let skip = match kind {
+        Kind::Index | Kind::PypiJson | Kind::NpmPackument | Kind::Unknown | Kind::NotYet(_) => true,
+        Kind::Companion => !explicit,
+        _ => false,
+    };
+    let text = if skip {
+        text
+    } else {
+        let found = secrets::findings(display, text);
+        facts.warnings.extend(found.iter().map(ToString::to_string));
+        redacted = secrets::redact(text);
+        &*redacted
+    };
+    match kind {
         Kind::Index => facts
             .versions
             .extend(cratesio::parse_index(Path::new(display), text)?),

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod npm_registry;
 pub mod pattern;
 pub mod pypi_registry;
+pub mod secrets;
 pub mod workspace;
 
 use std::fmt;
