@@ -47,12 +47,75 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
 }
 
 /// How [`load_with`] treats inputs it cannot read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
     /// `--keep-going`: a file that fails to parse becomes a warning in [`Facts::warnings`]
     /// (and so in the output's `warnings` array) instead of failing the run. Off by default:
     /// a dropped lockfile would turn into a false "not affected".
     pub keep_going: bool,
+    /// `--max-input-size`: the largest document read whole, in bytes (checked with `stat`
+    /// before reading). The streamed crates.io database dump has its own caps.
+    pub max_input_size: u64,
+}
+
+/// The default `--max-input-size`: 512 MiB, four times the largest npm packument seen.
+pub const DEFAULT_MAX_INPUT_SIZE: u64 = 512 << 20;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            keep_going: false,
+            max_input_size: DEFAULT_MAX_INPUT_SIZE,
+        }
+    }
+}
+
+/// A byte count for people: `512 MiB`, `1.2 GiB`, `900 bytes`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (unit, size) in UNITS {
+        if n >= size {
+            // One decimal, computed in integers so no float formatting differs by platform.
+            let tenths = (u128::from(n) * 10 + u128::from(size) / 2) / u128::from(size);
+            return if tenths % 10 == 0 {
+                format!("{} {unit}", tenths / 10)
+            } else {
+                format!("{}.{} {unit}", tenths / 10, tenths % 10)
+            };
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Parses a `--max-input-size` value: bytes, or a number with a binary unit (`KiB`, `MiB`,
+/// `GiB`, `TiB`; `K`, `M`, `G`, `T` mean the same).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as 512MiB or 2GiB, found {s:?}"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "expected a size such as 512MiB or 2GiB, found {s:?}"
+            ))
+        }
+    };
+    num.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("expected a size between 1 byte and 16 EiB, found {s:?}"))
 }
 
 /// [`load`] with options.
@@ -62,18 +125,25 @@ pub struct LoadOptions {
 /// command line that does not exist, always.
 pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
     let keep_going = opts.keep_going;
+    let limit = opts.max_input_size;
     let mut facts = Facts::default();
     let mut seen_files = BTreeSet::new();
     for input in inputs {
-        let meta = std::fs::metadata(&input.path).map_err(|source| Error::Io {
-            path: input.path.clone(),
-            source,
+        let meta = std::fs::metadata(&input.path).map_err(|source| {
+            if is_fs_loop(&source) {
+                Error::Unknown(format!("file system loop at {}", input.display))
+            } else {
+                Error::Io {
+                    path: input.path.clone(),
+                    source,
+                }
+            }
         })?;
         if meta.is_dir() {
             walk(
                 &input.path,
                 &input.display,
-                keep_going,
+                (keep_going, limit),
                 &mut facts,
                 &mut seen_files,
             )?;
@@ -81,7 +151,7 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             let r = load_file(
                 &input.path,
                 &input.display,
-                true,
+                (true, limit),
                 &mut facts,
                 &mut seen_files,
             );
@@ -100,7 +170,7 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
         if seen_files.contains(&file) {
             continue;
         }
-        let r = load_file(&file, &id, true, &mut facts, &mut seen_files);
+        let r = load_file(&file, &id, (true, limit), &mut facts, &mut seen_files);
         kept_going(r, keep_going, &id, &mut facts)?;
     }
     // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
@@ -131,7 +201,7 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
     for (file, id) in wanted {
         let canonical = file.canonicalize().unwrap_or(file);
         if !seen_files.contains(&canonical) {
-            let r = load_file(&canonical, &id, true, &mut facts, &mut seen_files);
+            let r = load_file(&canonical, &id, (true, limit), &mut facts, &mut seen_files);
             kept_going(r, keep_going, &id, &mut facts)?;
         }
     }
@@ -152,14 +222,28 @@ fn kept_going(r: Result<()>, keep_going: bool, display: &str, facts: &mut Facts)
     }
 }
 
+/// Whether an I/O error is ELOOP: too many levels of symbolic links (`io::ErrorKind::
+/// FilesystemLoop` is not stable yet).
+fn is_fs_loop(e: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const ELOOP: i32 = 40;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const ELOOP: i32 = 62; // macOS and the BSDs
+    cfg!(unix) && e.raw_os_error() == Some(ELOOP)
+}
+
+/// Walks a directory. Iterative (a stack of pending directories, each read whole and closed
+/// before the next is opened), so neither a 1,000-level tree nor 100,000 files can overflow
+/// the stack or hold more than one directory handle open. Symlinked directories are never
+/// followed, so a loop of links cannot make it circle; a symlink that loops, or a directory
+/// link back to an ancestor, is reported as a warning ("file system loop at …") and skipped.
 fn walk(
     dir: &Path,
     display: &str,
-    keep_going: bool,
+    (keep_going, limit): (bool, u64),
     facts: &mut Facts,
     seen: &mut BTreeSet<PathBuf>,
 ) -> Result<()> {
-    // Iterative, so a deep tree cannot overflow the stack.
     let mut stack = vec![(dir.to_path_buf(), display.to_owned())];
     while let Some((dir, display)) = stack.pop() {
         let rd = std::fs::read_dir(&dir).map_err(|source| Error::Io {
@@ -190,8 +274,25 @@ fn walk(
                     subdirs.push((path, child_display));
                 }
             } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-                let r = load_file(&path, &child_display, false, facts, seen);
+                let r = load_file(&path, &child_display, (false, limit), facts, seen);
                 kept_going(r, keep_going, &child_display, facts)?;
+            } else if ft.is_symlink() {
+                let looped = match std::fs::metadata(&path) {
+                    Err(e) => is_fs_loop(&e),
+                    // Not followed anyway; one pointing at an ancestor would be a cycle.
+                    Ok(m) => {
+                        m.is_dir()
+                            && path.canonicalize().is_ok_and(|target| {
+                                dir.canonicalize().is_ok_and(|d| d.starts_with(&target))
+                            })
+                    }
+                };
+                if looped {
+                    facts.warnings.push(format!(
+                        "file system loop at {child_display}: skipped (symbolic links to \
+                         directories are not followed)"
+                    ));
+                }
             }
         }
         // Reverse so that the stack pops directories in sorted order.
@@ -313,7 +414,7 @@ fn classify(name: &str, text: &str) -> Kind {
 fn load_file(
     path: &Path,
     display: &str,
-    explicit: bool,
+    (explicit, limit): (bool, u64),
     facts: &mut Facts,
     seen: &mut BTreeSet<PathBuf>,
 ) -> Result<()> {
@@ -342,6 +443,25 @@ fn load_file(
             ));
         }
         return Ok(());
+    }
+    // The size from `stat`, before reading: a document past the limit is never read.
+    let size = std::fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if size > limit {
+        // Inside a walk, a large binary file (a NUL in its first bytes) is nothing we read.
+        if !explicit && head.contains(&0) {
+            return Ok(());
+        }
+        return Err(Error::Unknown(format!(
+            "{display} is {}, over the {} limit for one document (raise it with \
+             --max-input-size)",
+            human_size(size),
+            human_size(limit)
+        )));
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
