@@ -163,8 +163,11 @@ fn sha256_known_answers() {
 
 // ---- D1, D3, D4: runs, threads, environments -----------------------------------------------
 
+/// Environment variables set for one run.
+type Env = &'static [(&'static str, &'static str)];
+
 /// The environments of D3 and D4: every combo runs in each, and all must agree.
-const ENVS: [&[(&str, &str)]; 4] = [
+const ENVS: [Env; 4] = [
     &[
         ("RAYON_NUM_THREADS", "1"),
         ("TZ", "UTC"),
@@ -197,7 +200,7 @@ fn d1_d3_d4_every_command_and_format_is_byte_identical() {
     let matrix = demo_matrix();
     // Every run as (combo name, arguments, environment); the bare demo's analysis time is
     // now, so its output is compared with that time normalised.
-    let mut jobs: Vec<(String, Vec<&str>, &[(&str, &str)])> = Vec::new();
+    let mut jobs: Vec<(String, Vec<&str>, Env)> = Vec::new();
     // D3, D4: every combo in the four environments (threads 1/2/8 × TZ × LANG). The 13 MB
     // export JSON and DOT run in two of them (threads 1 and 2, both time zones and locales).
     for (name, args) in &matrix {
