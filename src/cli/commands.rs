@@ -106,6 +106,7 @@ fn load(common: &Common) -> Result<Loaded> {
         &inputs,
         ingest::LoadOptions {
             keep_going: common.keep_going,
+            max_input_size: common.max_input_size,
         },
     )?;
     if let Some(ws) = &common.workspace {
@@ -164,6 +165,7 @@ fn ingest(a: &IngestArgs) -> Result<()> {
         &inputs,
         ingest::LoadOptions {
             keep_going: a.keep_going,
+            max_input_size: a.max_input_size,
         },
     )?;
     let mut warnings = facts.warnings.clone();
@@ -528,6 +530,7 @@ fn demo() -> Result<()> {
             keep_going: false,
             cache: None,
             offline: false,
+            max_input_size: crate::ingest::detect::DEFAULT_MAX_INPUT_SIZE,
         },
     };
     rank(&args, true)
@@ -765,6 +768,7 @@ fn fetch(a: &FetchArgs) -> Result<()> {
         &inputs,
         ingest::LoadOptions {
             keep_going: a.keep_going,
+            ..Default::default()
         },
     )?;
     for w in &facts.warnings {

@@ -90,6 +90,9 @@ pub struct IngestArgs {
     /// Skip inputs that fail to parse, recording them as warnings in the snapshot.
     #[arg(long)]
     pub keep_going: bool,
+    /// Largest input document read (bytes, or with a unit: 512MiB, 2GiB).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = crate::ingest::detect::parse_size)]
+    pub max_input_size: u64,
 }
 
 /// Output formats.
@@ -140,6 +143,10 @@ pub struct Common {
     /// nothing is ever fetched by this command.
     #[arg(long, env = "BLASTRADIUS_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub offline: bool,
+    /// Largest input document read (bytes, or with a unit: 512MiB, 2GiB); a larger one is an
+    /// error, found from its size before reading it.
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = crate::ingest::detect::parse_size)]
+    pub max_input_size: u64,
 }
 
 const FETCH_EXAMPLES: &str = "\

@@ -48,12 +48,75 @@ pub fn load(inputs: &[Input]) -> Result<Facts> {
 }
 
 /// How [`load_with`] treats inputs it cannot read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
     /// `--keep-going`: a file that fails to parse becomes a warning in [`Facts::warnings`]
     /// (and so in the output's `warnings` array) instead of failing the run. Off by default:
     /// a dropped lockfile would turn into a false "not affected".
     pub keep_going: bool,
+    /// `--max-input-size`: the largest document read whole, in bytes (checked with `stat`
+    /// before reading). The streamed crates.io database dump has its own caps.
+    pub max_input_size: u64,
+}
+
+/// The default `--max-input-size`: 512 MiB, four times the largest npm packument seen.
+pub const DEFAULT_MAX_INPUT_SIZE: u64 = 512 << 20;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            keep_going: false,
+            max_input_size: DEFAULT_MAX_INPUT_SIZE,
+        }
+    }
+}
+
+/// A byte count for people: `512 MiB`, `1.2 GiB`, `900 bytes`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (unit, size) in UNITS {
+        if n >= size {
+            // One decimal, computed in integers so no float formatting differs by platform.
+            let tenths = (u128::from(n) * 10 + u128::from(size) / 2) / u128::from(size);
+            return if tenths % 10 == 0 {
+                format!("{} {unit}", tenths / 10)
+            } else {
+                format!("{}.{} {unit}", tenths / 10, tenths % 10)
+            };
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Parses a `--max-input-size` value: bytes, or a number with a binary unit (`KiB`, `MiB`,
+/// `GiB`, `TiB`; `K`, `M`, `G`, `T` mean the same).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as 512MiB or 2GiB, found {s:?}"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "expected a size such as 512MiB or 2GiB, found {s:?}"
+            ))
+        }
+    };
+    num.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("expected a size between 1 byte and 16 EiB, found {s:?}"))
 }
 
 /// [`load`] with options.
@@ -63,16 +126,23 @@ pub struct LoadOptions {
 /// command line that does not exist, always.
 pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
     let keep_going = opts.keep_going;
+    let limit = opts.max_input_size;
     let mut facts = Facts::default();
     let mut seen_files = BTreeSet::new();
     let mut jobs = Vec::new();
     for input in inputs {
-        let meta = std::fs::metadata(&input.path).map_err(|source| Error::Io {
-            path: input.path.clone(),
-            source,
+        let meta = std::fs::metadata(&input.path).map_err(|source| {
+            if is_fs_loop(&source) {
+                Error::Unknown(format!("file system loop at {}", input.display))
+            } else {
+                Error::Io {
+                    path: input.path.clone(),
+                    source,
+                }
+            }
         })?;
         if meta.is_dir() {
-            walk(&input.path, &input.display, &mut jobs)?;
+            walk(&input.path, &input.display, &mut jobs, &mut facts.warnings)?;
         } else {
             jobs.push(Job {
                 path: input.path.clone(),
@@ -81,7 +151,7 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             });
         }
     }
-    load_jobs(jobs, true, keep_going, &mut facts, &mut seen_files)?;
+    load_jobs(jobs, true, (keep_going, limit), &mut facts, &mut seen_files)?;
     // Lockfiles the inventory names are inputs too, even when not passed on the command line.
     let named: Vec<_> = facts
         .inventory
@@ -98,7 +168,13 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             explicit: true,
         })
         .collect();
-    load_jobs(jobs, false, keep_going, &mut facts, &mut seen_files)?;
+    load_jobs(
+        jobs,
+        false,
+        (keep_going, limit),
+        &mut facts,
+        &mut seen_files,
+    )?;
     // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
     let mut wanted: Vec<(PathBuf, String)> = Vec::new();
     for b in &facts.builds {
@@ -132,7 +208,13 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             explicit: true,
         })
         .collect();
-    load_jobs(jobs, false, keep_going, &mut facts, &mut seen_files)?;
+    load_jobs(
+        jobs,
+        false,
+        (keep_going, limit),
+        &mut facts,
+        &mut seen_files,
+    )?;
     facts.canonicalise();
     Ok(facts)
 }
@@ -164,7 +246,7 @@ struct Job {
 fn load_jobs(
     jobs: Vec<Job>,
     must_exist: bool,
-    keep_going: bool,
+    (keep_going, limit): (bool, u64),
     facts: &mut Facts,
     seen: &mut BTreeSet<PathBuf>,
 ) -> Result<()> {
@@ -191,7 +273,9 @@ fn load_jobs(
     }
     let loaded: Vec<Result<Loaded>> = todo
         .par_iter()
-        .map(|(job, canonical)| load_file(&job.path, canonical, &job.display, job.explicit))
+        .map(|(job, canonical)| {
+            load_file(&job.path, canonical, &job.display, (job.explicit, limit))
+        })
         .collect();
     for ((job, canonical), r) in todo.into_iter().zip(loaded) {
         let r = r.and_then(|l| merge(l, &job.display, canonical, facts, seen));
@@ -244,9 +328,23 @@ fn merge(
     Ok(())
 }
 
-/// Lists the files under `dir` in sorted order (directories depth-first, also sorted), without
-/// following symlinked directories. Iterative, so a deep tree cannot overflow the stack.
-fn walk(dir: &Path, display: &str, jobs: &mut Vec<Job>) -> Result<()> {
+/// Whether an I/O error is ELOOP: too many levels of symbolic links (`io::ErrorKind::
+/// FilesystemLoop` is not stable yet).
+fn is_fs_loop(e: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const ELOOP: i32 = 40;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const ELOOP: i32 = 62; // macOS and the BSDs
+    cfg!(unix) && e.raw_os_error() == Some(ELOOP)
+}
+
+/// Lists the files under `dir` in sorted order (directories depth-first, also sorted).
+/// Iterative (a stack of pending directories, each read whole and closed before the next is
+/// opened), so neither a 1,000-level tree nor 100,000 files can overflow the stack or hold
+/// more than one directory handle open. Symlinked directories are never followed, so a loop
+/// of links cannot make it circle; a symlink that loops, or a directory link back to an
+/// ancestor, is reported as a warning ("file system loop at …") and skipped.
+fn walk(dir: &Path, display: &str, jobs: &mut Vec<Job>, warnings: &mut Vec<String>) -> Result<()> {
     let mut stack = vec![(dir.to_path_buf(), display.to_owned())];
     while let Some((dir, display)) = stack.pop() {
         let rd = std::fs::read_dir(&dir).map_err(|source| Error::Io {
@@ -282,6 +380,23 @@ fn walk(dir: &Path, display: &str, jobs: &mut Vec<Job>) -> Result<()> {
                     display: child_display,
                     explicit: false,
                 });
+            } else if ft.is_symlink() {
+                let looped = match std::fs::metadata(&path) {
+                    Err(e) => is_fs_loop(&e),
+                    // Not followed anyway; one pointing at an ancestor would be a cycle.
+                    Ok(m) => {
+                        m.is_dir()
+                            && path.canonicalize().is_ok_and(|target| {
+                                dir.canonicalize().is_ok_and(|d| d.starts_with(&target))
+                            })
+                    }
+                };
+                if looped {
+                    warnings.push(format!(
+                        "file system loop at {child_display}: skipped (symbolic links to \
+                         directories are not followed)"
+                    ));
+                }
             }
         }
         // Reverse so that the stack pops directories in sorted order.
@@ -401,7 +516,12 @@ fn classify(name: &str, text: &str) -> Kind {
 }
 
 /// Reads and parses one file into facts of its own.
-fn load_file(path: &Path, canonical: &Path, display: &str, explicit: bool) -> Result<Loaded> {
+fn load_file(
+    path: &Path,
+    canonical: &Path,
+    display: &str,
+    (explicit, limit): (bool, u64),
+) -> Result<Loaded> {
     let mut facts = Facts::default();
     // A gzip file is never read whole: the crates.io database dump is streamed from the path.
     let head = first_bytes(path)?;
@@ -421,6 +541,25 @@ fn load_file(path: &Path, canonical: &Path, display: &str, explicit: bool) -> Re
             ));
         }
         return Ok(Loaded::Facts(Box::new(facts)));
+    }
+    // The size from `stat`, before reading: a document past the limit is never read.
+    let size = std::fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if size > limit {
+        // Inside a walk, a large binary file (a NUL in its first bytes) is nothing we read.
+        if !explicit && head.contains(&0) {
+            return Ok(Loaded::Facts(Box::new(facts)));
+        }
+        return Err(Error::Unknown(format!(
+            "{display} is {}, over the {} limit for one document (raise it with \
+             --max-input-size)",
+            human_size(size),
+            human_size(limit)
+        )));
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),

@@ -3,25 +3,31 @@
 //! patterns such as `*a*a*a*a*b`).
 
 /// Matches `name` against a pattern whose only wildcard is `*` (any run of characters).
+///
+/// Linear: each literal between stars is found once, leftmost (optimal when `*` is the only
+/// wildcard), with the standard library's two-way substring search; nothing is allocated.
 pub fn matches(pattern: &str, name: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or("");
+    let Some((first, tail)) = pattern.split_once('*') else {
+        // No `*` at all: an exact name.
+        return pattern == name;
+    };
     let Some(mut rest) = name.strip_prefix(first) else {
         return false;
     };
-    let segments: Vec<&str> = parts.collect();
-    let Some((last, middle)) = segments.split_last() else {
-        // No `*` at all: an exact name.
-        return rest.is_empty();
-    };
-    // Leftmost matching of each middle literal is optimal when the only wildcard is `*`.
-    for seg in middle {
+    let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
+    // The last literal is anchored at the end: check it first (most names fail here), then
+    // find the middle ones, leftmost, in what lies between.
+    match rest.strip_suffix(last) {
+        Some(between) => rest = between,
+        None => return false,
+    }
+    for seg in middle.split('*').filter(|s| !s.is_empty()) {
         match rest.find(seg) {
             Some(at) => rest = &rest[at + seg.len()..],
             None => return false,
         }
     }
-    rest.len() >= last.len() && rest.ends_with(last)
+    true
 }
 
 /// Matches a `/`-separated path: `*` stays inside one component, a `**` component matches any

@@ -157,14 +157,20 @@ impl IncidentReport {
             })
             .collect();
         mirrors.sort_by(|a, b| a.id.cmp(&b.id));
+        // Sorted by id as SPEC §5 asks (the engine orders by name, so `chalk@5.6.1` came
+        // before `chalk-template@1.1.1`).
+        let mut bad: Vec<String> = inc.bad.iter().map(|b| b.id()).collect();
+        bad.sort();
+        let mut install_scripts: Vec<String> = inc
+            .bad
+            .iter()
+            .filter(|b| b.node.is_some_and(|v| g.version(v).install_script))
+            .map(|b| b.id())
+            .collect();
+        install_scripts.sort();
         IncidentReport {
-            bad: inc.bad.iter().map(|b| b.id()).collect(),
-            install_scripts: inc
-                .bad
-                .iter()
-                .filter(|b| b.node.is_some_and(|v| g.version(v).install_script))
-                .map(|b| b.id())
-                .collect(),
+            bad,
+            install_scripts,
             window: WindowOut {
                 from: time(inc.window.from),
                 to: time(inc.window.to),

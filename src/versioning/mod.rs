@@ -102,6 +102,9 @@ pub enum Requirement {
     Pypi(pep440_rs::VersionSpecifiers),
 }
 
+/// The longest requirement parsed (RELIABILITY H10).
+pub const MAX_REQUIREMENT_LEN: usize = 64 << 10;
+
 impl Requirement {
     /// Parses a requirement as written in `eco`'s metadata.
     ///
@@ -109,6 +112,15 @@ impl Requirement {
     /// A message saying what was expected, for requirements the ecosystem would reject and for
     /// npm specs that are not registry requirements (git, `file:`, `link:`, URLs).
     pub fn parse(eco: Ecosystem, text: &str) -> Result<Requirement, String> {
+        // Real requirements are short (the longest on crates.io, npm and PyPI are a few
+        // hundred bytes); a hostile megabyte one is refused before any parser sees it, and
+        // never echoed whole into a message.
+        if text.len() > MAX_REQUIREMENT_LEN {
+            return Err(format!(
+                "expected a version requirement of at most {MAX_REQUIREMENT_LEN} bytes, found one of {} bytes",
+                text.len()
+            ));
+        }
         match eco {
             Ecosystem::CratesIo => semver::VersionReq::parse(text)
                 .map(Requirement::Cargo)

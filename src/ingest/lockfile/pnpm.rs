@@ -112,7 +112,14 @@ fn options(len: usize) -> serde_saphyr::Options {
 /// Turns a serde-saphyr error into a located parse error.
 fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> Error {
     let e = e.without_snippet();
-    let what = first_line(&e.to_string());
+    let mut what = first_line(&e.to_string());
+    if what.starts_with("budget breached") {
+        // The budgets stop alias bombs (and documents far larger than their bytes): say so.
+        what = format!(
+            "over the alias expansion limit or a size limit for YAML ({what}); pnpm writes no \
+             aliases"
+        );
+    }
     match e.location() {
         Some(loc) if loc.line() > 0 => Error::parse_at(
             file,

@@ -70,6 +70,13 @@ pub fn parse(
         None => None,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rewritten;
+    let text = if text.contains("\n? ") || text.starts_with("? ") {
+        rewritten = implicit_keys(text);
+        rewritten.as_str()
+    } else {
+        text
+    };
     let scan = Scan::run(shown, text)?;
     if scan.blocks.is_empty() {
         return Err(Error::parse_in(
@@ -80,6 +87,32 @@ pub fn parse(
     let lock = yarn_lock_parser::parse_str(&scan.norm).map_err(|e| scan.crate_error(shown, &e))?;
     scan.cross_check(shown, &lock.entries)?;
     build(id, file, &scan, &lock.entries, manifest.as_ref())
+}
+
+/// Berry writes a key longer than 1024 characters (YAML's limit for implicit keys) as an
+/// explicit one: `? "key"` on one line, the first field after `: ` on the next. Rewrites such
+/// entries to the implicit form, line for line, so that line numbers stay those of the file.
+fn implicit_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut after_key = false;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if let Some(key) = line.strip_prefix("? ") {
+            out.push_str(key.trim_end());
+            out.push(':');
+            after_key = true;
+        } else if let (true, Some(field)) = (after_key, line.strip_prefix(": ")) {
+            out.push_str("  ");
+            out.push_str(field);
+            after_key = false;
+        } else {
+            out.push_str(line);
+            after_key = after_key && line.trim().is_empty();
+        }
+    }
+    out
 }
 
 /// Where the package.json beside `id` is reported: `<dir of id>/package.json`.
