@@ -248,6 +248,22 @@ fn by_name(name: &str) -> Option<Kind> {
     })
 }
 
+impl Kind {
+    /// Every lockfile format, text all of them.
+    fn is_lockfile(&self) -> bool {
+        matches!(
+            self,
+            Kind::CargoLock
+                | Kind::NpmLock
+                | Kind::YarnLock
+                | Kind::PnpmLock
+                | Kind::UvLock
+                | Kind::PoetryLock
+                | Kind::Requirements
+        )
+    }
+}
+
 fn classify(name: &str, text: &str) -> Kind {
     if let Some(kind) = by_name(name) {
         return kind;
@@ -351,17 +367,37 @@ fn load_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        if explicit || name == "Cargo.lock" {
-            return Err(Error::parse_in(
-                Path::new(display),
-                "expected UTF-8 text, found invalid UTF-8",
-            ));
-        }
-        return Ok(());
+    let shown = Path::new(display);
+    // A lockfile's name is a claim about its content: a binary, empty or conflicted one is an
+    // error even in a directory walk, where other unreadable files are skipped.
+    let named_lock = by_name(&name).is_some_and(|k| k.is_lockfile())
+        || name == "Cargo.lock"
+        || name.ends_with(".Cargo.lock");
+    let text = match super::text::decode(shown, &bytes) {
+        Ok(text) => text,
+        Err(e) if explicit || named_lock => return Err(e),
+        Err(_) => return Ok(()),
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match classify(&name, text) {
+    let kind = classify(&name, text);
+    if kind.is_lockfile() || (explicit && matches!(kind, Kind::Unknown)) {
+        if super::text::is_blank(text) {
+            return Err(Error::Empty {
+                path: shown.to_path_buf(),
+                expected: if kind.is_lockfile() {
+                    "a lockfile; an empty one would read as \"depends on nothing\"".into()
+                } else {
+                    "an input blastradius reads".into()
+                },
+            });
+        }
+        if let Some(line) = lockfile::conflict_marker_line(text) {
+            return Err(Error::ConflictMarkers {
+                path: shown.to_path_buf(),
+                line,
+            });
+        }
+    }
+    match kind {
         Kind::Index => facts
             .versions
             .extend(cratesio::parse_index(Path::new(display), text)?),

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod npm_registry;
 pub mod pattern;
 pub mod pypi_registry;
+pub mod text;
 pub mod workspace;
 
 use std::fmt;

@@ -15,12 +15,10 @@ pub const SUPPORTED: std::ops::RangeInclusive<i64> = 1..=4;
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
-        ));
+        });
     }
     // The format version is checked before cargo-lock sees the file, so a future format is
     // reported as such rather than as whatever field it happens to trip over.
@@ -30,14 +28,19 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     if let Some(v) = table.get("version") {
         match v.as_integer() {
             Some(n) if SUPPORTED.contains(&n) => {}
-            _ => {
+            Some(n) => {
+                let line = super::top_level_key_line(text, "version");
+                return Err(Error::unsupported_version(shown, line, n, "1 to 4"));
+            }
+            None => {
                 let line = super::top_level_key_line(text, "version");
                 return Err(Error::parse_at(
                     shown,
                     line,
                     None,
                     format!(
-                        "failed to parse lock file: expected lock file version 1 to 4, found {v}"
+                        "failed to parse lock file: expected the lock file version to be an integer from 1 to 4, found {} {v}",
+                        v.type_str()
                     ),
                 ));
             }

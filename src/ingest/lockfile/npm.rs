@@ -41,12 +41,10 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     // npm strips a UTF-8 byte order mark; serde_json does not.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            format!("{PREFIX} found a git merge-conflict marker; resolve the conflict first"),
-        ));
+        });
     }
     let lock: Lock<'_> = match serde_json::from_str(text) {
         Ok(lock) => lock,
@@ -118,7 +116,11 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 fn check_version(shown: &Path, text: &str, v: Option<&serde_json::Value>) -> Result<i64> {
     match v.and_then(serde_json::Value::as_i64) {
         Some(n) if SUPPORTED.contains(&n) => Ok(n),
-        _ => {
+        Some(n) => {
+            let line = key_line(text, "\"lockfileVersion\"").unwrap_or(1);
+            Err(Error::unsupported_version(shown, line, n, "1, 2 and 3"))
+        }
+        None => {
             let found = v.map_or_else(
                 || "no \"lockfileVersion\" field".to_owned(),
                 |v| v.to_string(),

@@ -42,12 +42,10 @@ pub const SUPPORTED: [u32; 3] = [5, 6, 9];
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
-        ));
+        });
     }
     // The format version is checked before the structure, so that a future format is reported
     // as such rather than as whatever field it happens to trip over. pnpm writes it as the
@@ -180,6 +178,12 @@ fn check_version(file: &Path, line: usize, found: &str) -> Result<Format> {
         && major.bytes().all(|b| b.is_ascii_digit());
     match format {
         Some(f) if well_formed => Ok(f),
+        None if well_formed => Err(Error::unsupported_version(
+            file,
+            line,
+            format_args!("{found:?}"),
+            "5.x, 6.x and 9.x",
+        )),
         _ => Err(Error::parse_at(
             file,
             line,

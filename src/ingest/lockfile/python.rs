@@ -47,15 +47,11 @@ pub fn normalise_name(name: &str) -> String {
     out
 }
 
-fn conflict_error(shown: &Path, line: usize, what: &str) -> Error {
-    Error::parse_at(
-        shown,
+fn conflict_error(shown: &Path, line: usize) -> Error {
+    Error::ConflictMarkers {
+        path: shown.to_path_buf(),
         line,
-        Some(1),
-        format!(
-            "failed to parse {what}: found a git merge-conflict marker; resolve the conflict first"
-        ),
-    )
+    }
 }
 
 /// Prefixes the message of a located parse error with what was being read.
@@ -212,7 +208,7 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     const WHAT: &str = "uv.lock";
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, WHAT));
+        return Err(conflict_error(shown, line));
     }
     let lock: UvLock = match toml::from_str(text) {
         Ok(l) => l,
@@ -358,6 +354,12 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 fn check_uv_version(shown: &Path, text: &str, v: Option<&toml::Value>) -> Result<()> {
     match v {
         Some(toml::Value::Integer(n)) if *n == UV_SUPPORTED => Ok(()),
+        Some(toml::Value::Integer(n)) => Err(Error::unsupported_version(
+            shown,
+            top_level_key_line(text, "version"),
+            n,
+            &UV_SUPPORTED.to_string(),
+        )),
         Some(other) => Err(Error::parse_at(
             shown,
             top_level_key_line(text, "version"),
@@ -429,7 +431,7 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     const WHAT: &str = "poetry.lock";
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, WHAT));
+        return Err(conflict_error(shown, line));
     }
     let lock: PoetryLock = match toml::from_str(text) {
         Ok(l) => l,
@@ -538,6 +540,12 @@ fn check_poetry_version(shown: &Path, text: &str, v: Option<&toml::Value>) -> Re
     let line = || table_key_line(text, "metadata", "lock-version");
     match v {
         Some(toml::Value::String(s)) if s.starts_with("1.") || s.starts_with("2.") => Ok(()),
+        Some(toml::Value::String(s)) => Err(Error::unsupported_version(
+            shown,
+            line(),
+            format_args!("{s:?}"),
+            "1.x and 2.x",
+        )),
         Some(other) => Err(Error::parse_at(
             shown,
             line(),
@@ -750,7 +758,7 @@ fn read_requirements(
     depth: usize,
 ) -> Result<()> {
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, "requirements file"));
+        return Err(conflict_error(shown, line));
     }
     for logical in logical_lines(text) {
         let full = logical.text.as_str();

@@ -12,8 +12,8 @@
 //! own indentation, so a `bin:` called `version` cannot override it. When the crate rejects
 //! the file, each entry is re-read alone to find the one it rejects, reported at its key line.
 //!
-//! Berry's `__metadata.version` is not interpreted: any value is accepted. Seen while writing
-//! this: 6 (yarn 3.8.7) and 10 (yarn 4.18.1).
+//! Berry's `__metadata.version` must be one of [`BERRY_SUPPORTED`] (seen while writing this:
+//! 6 from yarn 3.8.7 and 10 from yarn 4.18.1); a later one is an unsupported format version.
 //!
 //! What comes out:
 //! - one package per resolved entry, attributed to the real package (an alias
@@ -58,12 +58,10 @@ pub fn parse(
 ) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
-        ));
+        });
     }
     let manifest = match package_json {
         Some(t) => Some(Manifest::parse(&manifest_path(id), t)?),
@@ -196,6 +194,7 @@ impl<'t> Scan<'t> {
                 });
             } else {
                 if in_meta {
+                    check_metadata_line(shown, n, indent, body)?;
                     continue;
                 }
                 let Some(b) = cur.as_mut() else {
@@ -371,6 +370,32 @@ impl<'t> Scan<'t> {
             ));
         }
         Ok(())
+    }
+}
+
+/// The berry `__metadata.version`s read (yarn 2 wrote 4, yarn 3 wrote 6, yarn 4 writes 8 and
+/// later 10): a version past these is an error, not a guess.
+pub const BERRY_SUPPORTED: std::ops::RangeInclusive<u64> = 4..=10;
+
+/// Checks a `version:` line of the `__metadata:` block at two-space indentation.
+fn check_metadata_line(shown: &Path, line: usize, indent: usize, body: &str) -> Result<()> {
+    let Some(v) = body.strip_prefix("version:").filter(|_| indent == 2) else {
+        return Ok(());
+    };
+    let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+    match v.parse::<u64>() {
+        Ok(n) if BERRY_SUPPORTED.contains(&n) => Ok(()),
+        Ok(n) => Err(Error::unsupported_version(shown, line, n, "4 to 10")),
+        Err(_) => Err(Error::parse_at(
+            shown,
+            line,
+            None,
+            format!(
+                "failed to parse lock file: expected `__metadata.version` to be an integer, \
+                 found `{}`",
+                excerpt(v)
+            ),
+        )),
     }
 }
 
