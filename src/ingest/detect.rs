@@ -398,9 +398,11 @@ fn load_file(
         }
     }
     match kind {
-        Kind::Index => facts
-            .versions
-            .extend(cratesio::parse_index(Path::new(display), text)?),
+        Kind::Index => {
+            let (versions, notes) = cratesio::parse_index_with_notes(shown, text)?;
+            facts.versions.extend(versions);
+            facts.warnings.extend(notes);
+        }
         Kind::PypiJson => {
             let doc = pypi_registry::parse(Path::new(display), text)?;
             facts.versions.extend(doc.versions);
@@ -484,6 +486,16 @@ fn load_file(
         Kind::NotYet(what) => facts.warnings.push(format!(
             "{display}: skipped: {what} is not read by this version"
         )),
+        // A named `.toml` file that is not TOML at all: its syntax error says more than "not
+        // recognised" (an inventory with one typo would otherwise look like an unknown format).
+        Kind::Unknown if explicit && name.ends_with(".toml") => {
+            return Err(match text.parse::<toml::Table>() {
+                Err(e) => lockfile::cargo::toml_error(shown, text, &e),
+                Ok(_) => Error::Unrecognised {
+                    path: PathBuf::from(display),
+                },
+            })
+        }
         Kind::Unknown if explicit => {
             return Err(Error::Unrecognised {
                 path: PathBuf::from(display),

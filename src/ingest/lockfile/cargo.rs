@@ -46,6 +46,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             }
         }
     }
+    check_packages(shown, text, &table)?;
     let lock: cargo_lock::Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
         let msg = e.to_string();
         match locate_toml_message(&msg) {
@@ -130,6 +131,62 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
         packages,
         roots,
     })
+}
+
+/// What cargo-lock reports without a line: a package listed twice (cargo: "package `x` is
+/// specified twice in the lockfile") and a dependency on a package the file does not hold.
+fn check_packages(shown: &Path, text: &str, table: &toml::Table) -> Result<()> {
+    let Some(toml::Value::Array(pkgs)) = table.get("package") else {
+        return Ok(());
+    };
+    let headers = super::package_header_lines(text);
+    let line_of = |i: usize| headers.get(i).copied().unwrap_or(1);
+    let field = |p: &'_ toml::Value, k: &str| -> Option<String> {
+        p.get(k).and_then(toml::Value::as_str).map(str::to_owned)
+    };
+    let key = |p: &toml::Value| (field(p, "name"), field(p, "version"), field(p, "source"));
+    if let Some((a, b)) = super::first_duplicate(pkgs.iter().map(key)) {
+        let (name, version, _) = key(&pkgs[b]);
+        return Err(super::duplicate_error(
+            shown,
+            "lock file",
+            &format!(
+                "`{}` {}",
+                name.unwrap_or_default(),
+                version.unwrap_or_default()
+            ),
+            line_of(a),
+            line_of(b),
+        ));
+    }
+    // A package without a name is cargo-lock's to report, with its line and column.
+    if pkgs.iter().any(|p| field(p, "name").is_none()) {
+        return Ok(());
+    }
+    let names: std::collections::HashSet<String> =
+        pkgs.iter().filter_map(|p| field(p, "name")).collect();
+    for (i, p) in pkgs.iter().enumerate() {
+        let Some(toml::Value::Array(deps)) = p.get("dependencies") else {
+            continue;
+        };
+        for d in deps.iter().filter_map(toml::Value::as_str) {
+            let dep = d.split(' ').next().unwrap_or(d);
+            if !names.contains(dep) {
+                return Err(Error::parse_at(
+                    shown,
+                    line_of(i),
+                    None,
+                    format!(
+                        "failed to parse lock file: package `{}` {} depends on `{dep}`, which the \
+                         lock file does not contain (expected a [[package]] named `{dep}`)",
+                        field(p, "name").unwrap_or_default(),
+                        field(p, "version").unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Turns a `toml` error into a located parse error.

@@ -227,6 +227,38 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             "failed to parse uv.lock: it pins no packages (expected at least one [[package]])",
         ));
     }
+    let headers = super::package_header_lines(text);
+    let line_of = |i: usize| headers.get(i).copied().unwrap_or(1);
+    if let Some((a, b)) = super::first_duplicate(lock.package.iter().map(|p| {
+        let source = p.source.as_ref().map(ToString::to_string);
+        (normalise_name(&p.name), p.version.as_deref(), source)
+    })) {
+        let p = &lock.package[b];
+        let shown_pkg = format!("{} {}", p.name, p.version.as_deref().unwrap_or(""));
+        return Err(super::duplicate_error(
+            shown,
+            WHAT,
+            shown_pkg.trim_end(),
+            line_of(a),
+            line_of(b),
+        ));
+    }
+    for (i, p) in lock.package.iter().enumerate() {
+        let registry = p.source.as_ref().is_some_and(|s| s.contains_key("registry"));
+        if let (true, Some(v)) = (registry, &p.version) {
+            if let Err(e) = pep440_rs::Version::from_str(v) {
+                return Err(Error::parse_at(
+                    shown,
+                    line_of(i),
+                    None,
+                    format!(
+                        "failed to parse uv.lock: package {}: expected a PEP 440 version, found {v:?} ({e})",
+                        p.name
+                    ),
+                ));
+            }
+        }
+    }
 
     let names: Vec<String> = lock
         .package
@@ -454,6 +486,39 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             "failed to parse poetry.lock: it pins no packages (expected at least one [[package]])",
         ));
     }
+    let headers = super::package_header_lines(text);
+    let line_of = |i: usize| headers.get(i).copied().unwrap_or(1);
+    if let Some((a, b)) = super::first_duplicate(lock.package.iter().map(|p| {
+        let kind = p.source.as_ref().and_then(|s| s.kind.as_deref());
+        (normalise_name(&p.name), p.version.as_str(), kind)
+    })) {
+        let p = &lock.package[b];
+        return Err(super::duplicate_error(
+            shown,
+            WHAT,
+            &format!("{} {}", p.name, p.version),
+            line_of(a),
+            line_of(b),
+        ));
+    }
+    for (i, p) in lock.package.iter().enumerate() {
+        let local = p
+            .source
+            .as_ref()
+            .and_then(|s| s.kind.as_deref())
+            .is_some_and(|k| POETRY_LOCAL_SOURCES.contains(&k));
+        if let (false, Err(e)) = (local, pep440_rs::Version::from_str(&p.version)) {
+            return Err(Error::parse_at(
+                shown,
+                line_of(i),
+                None,
+                format!(
+                    "failed to parse poetry.lock: package {}: expected a PEP 440 version, found {:?} ({e})",
+                    p.name, p.version
+                ),
+            ));
+        }
+    }
 
     let names: Vec<String> = lock
         .package
@@ -674,11 +739,14 @@ struct ReqWalk {
     entries: Vec<Entry>,
     constraints: HashMap<String, Vec<String>>,
     visited: HashSet<(PathBuf, bool)>,
+    /// The files being read, outermost first (on disk, as shown): an include of one of them
+    /// is a cycle.
+    chain: Vec<(PathBuf, PathBuf)>,
 }
 
 /// Parses a requirements file with pins (`name==version`, `name===version`), following
-/// `-r`/`--requirement` includes relative to `file` (each file read once, so cycles end; nested
-/// at most [`MAX_INCLUDE_DEPTH`] deep).
+/// `-r`/`--requirement` includes relative to `file` (each file read once; an include cycle is
+/// an error, as pip never ends one; nested at most [`MAX_INCLUDE_DEPTH`] deep).
 ///
 /// What is an entry: every pinned requirement, with or without extras and environment markers
 /// (`requests[socks]==2.32.3`, `pywin32==306 ; sys_platform == "win32"`), as a registry entry;
@@ -697,9 +765,11 @@ pub fn parse_requirements(id: &str, file: &Path, text: &str) -> Result<LockfileF
         entries: Vec::new(),
         constraints: HashMap::new(),
         visited: HashSet::new(),
+        chain: Vec::new(),
     };
     let disk = file.canonicalize().unwrap_or_else(|_| file.to_owned());
     walk.visited.insert((disk.clone(), false));
+    walk.chain.push((disk.clone(), shown.to_owned()));
     read_requirements(&mut walk, shown, &disk, text, false, 0)?;
 
     let mut packages: Vec<LockedPackage> = Vec::new();
@@ -870,6 +940,19 @@ fn read_option(
         _ => rel.to_owned(),
     };
     let key = inc_disk.canonicalize().unwrap_or_else(|_| inc_disk.clone());
+    if let Some(start) = walk.chain.iter().position(|(d, _)| *d == key) {
+        let mut names: Vec<String> = walk.chain[start..]
+            .iter()
+            .map(|(_, s)| s.display().to_string())
+            .collect();
+        names.push(walk.chain[start].1.display().to_string());
+        return Err(Error::parse_at(
+            shown,
+            line,
+            Some(col),
+            format!("include cycle: {}", names.join(" → ")),
+        ));
+    }
     if !walk.visited.insert((key.clone(), nested)) {
         return Ok(());
     }
@@ -881,7 +964,10 @@ fn read_option(
             format!("cannot read included file {}: {e}", inc_shown.display()),
         )
     })?;
-    read_requirements(walk, &inc_shown, &key, &text, nested, depth + 1)
+    walk.chain.push((key.clone(), inc_shown.clone()));
+    let r = read_requirements(walk, &inc_shown, &key, &text, nested, depth + 1);
+    walk.chain.pop();
+    r
 }
 
 /// Whether the requirement is a path or URL rather than `name[extras] spec ; markers`.
@@ -1493,10 +1579,13 @@ six = []
     }
 
     #[test]
-    fn requirements_cycle_is_cut() {
-        let l = load("requirements-cycle/a.txt", parse_requirements).unwrap();
-        let names: Vec<_> = l.packages.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["beta", "alpha", "requirements"]);
+    fn requirements_cycle_is_an_error() {
+        let e = err("requirements-cycle/a.txt", parse_requirements);
+        assert_eq!(
+            e,
+            "requirements-cycle/b.txt:1:1: include cycle: requirements-cycle/a.txt → \
+             requirements-cycle/b.txt → requirements-cycle/a.txt"
+        );
     }
 
     #[test]
