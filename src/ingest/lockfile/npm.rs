@@ -82,6 +82,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let has_v1 = lock.dependencies.as_ref().is_some_and(|d| !d.0.is_empty());
     let (packages, roots) = if version >= 2 && has_packages {
         let entries = lock.packages.as_ref().map_or(&[][..], |p| &p.0[..]);
+        check_entries(shown, text, entries)?;
         from_packages(entries, &root_name, &root_version)
     } else if version <= 2 && has_v1 {
         let deps = lock.dependencies.as_ref().map_or(&[][..], |d| &d.0[..]);
@@ -433,6 +434,101 @@ fn is_registry_tarball(resolved: &str) -> bool {
 
 fn is_registry(version: &str, resolved: Option<&str>) -> bool {
     is_plain_version(version) && resolved.is_none_or(is_registry_tarball)
+}
+
+/// What npm never writes into `packages`, each a located error: a path listed twice (serde
+/// and npm would silently keep the last), a registry package without a valid version, and a
+/// link whose target entry is missing (in a lockfile with a root entry; npm's hidden lockfile
+/// may leave targets out).
+fn check_entries(shown: &Path, text: &str, entries: &[(Str<'_>, Entry<'_>)]) -> Result<()> {
+    let at = |key: &str, nth: usize, msg: String| {
+        let line = key_lines(text, &format!("{:?}", key))
+            .get(nth)
+            .copied()
+            .unwrap_or(1);
+        Error::parse_at(shown, line, None, format!("{PREFIX} {msg}"))
+    };
+    let mut seen: FxHashMap<&str, ()> = FxHashMap::default();
+    for (k, _) in entries {
+        if seen.insert(&k.0, ()).is_some() {
+            let lines = key_lines(text, &format!("{:?}", &*k.0));
+            let (first, second) = (
+                lines.first().copied().unwrap_or(1),
+                lines.get(1).copied().unwrap_or(1),
+            );
+            return Err(at(
+                &k.0,
+                1,
+                format!(
+                    "packages[{:?}] is listed twice (at lines {first} and {second}; expected \
+                     each install path once)",
+                    &*k.0
+                ),
+            ));
+        }
+    }
+    let has_root = seen.contains_key("");
+    for (k, e) in entries {
+        let path: &str = &k.0;
+        if e.link == Some(true) {
+            let target = e.resolved.as_ref().map_or("", |r| &*r.0);
+            let target = target
+                .strip_prefix("./")
+                .unwrap_or(target)
+                .trim_end_matches('/');
+            if has_root && !seen.contains_key(target) {
+                return Err(at(
+                    path,
+                    0,
+                    format!(
+                        "packages[{path:?}] links to {target:?}, which the lock file does not \
+                         contain (expected an entry packages[{target:?}])"
+                    ),
+                ));
+            }
+            continue;
+        }
+        let registry = last_nm(path).is_some()
+            && e.resolved.as_ref().is_some_and(|r| is_registry_tarball(&r.0));
+        if !registry {
+            continue;
+        }
+        match &e.version {
+            None => {
+                return Err(at(
+                    path,
+                    0,
+                    format!("packages[{path:?}].version: missing (expected the version of a registry package)"),
+                ))
+            }
+            Some(v) if nodejs_semver::Version::parse(&*v.0).is_err() => {
+                return Err(at(
+                    path,
+                    0,
+                    format!(
+                        "packages[{path:?}].version: expected a semver version, found {:?}",
+                        &*v.0
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Lines where `quoted` (a JSON string with its quotes) occurs followed by a colon.
+fn key_lines(text: &str, quoted: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(quoted) {
+        let at = from + pos;
+        from = at + quoted.len();
+        if text[from..].trim_start().starts_with(':') {
+            out.push(line_col(text, at).0);
+        }
+    }
+    out
 }
 
 /// Reads the flat `packages` map of v2/v3.

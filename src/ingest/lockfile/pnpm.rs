@@ -566,6 +566,21 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        // A registry package's version is semver; anything else in that place is damage, not
+        // a version to look up.
+        if let Some(bad) = out
+            .iter()
+            .find(|i| i.registry && nodejs_semver::Version::parse(&i.version).is_err())
+        {
+            let msg = format!(
+                "failed to parse lock file: package {}: expected a semver version, found {:?}",
+                bad.name, bad.version
+            );
+            return Err(match key_line_nested(self.text, &bad.key) {
+                Some(l) => Error::parse_at(self.shown, l, None, msg),
+                None => Error::parse_in(self.shown, msg),
+            });
+        }
         Ok(out)
     }
 

@@ -102,6 +102,8 @@ struct Block<'t> {
     version: Option<(&'t str, usize)>,
     /// Lines under `dependencies:` and `optionalDependencies:`.
     deps: usize,
+    /// Whether it has a `resolution` field (berry writes one for every entry).
+    resolution: bool,
     /// Byte range of the block in the normalised text.
     norm: std::ops::Range<usize>,
     /// Indentation of the entry's fields, set by its first indented line.
@@ -145,6 +147,7 @@ impl<'t> Scan<'t> {
         scan.norm.push_str(header);
         let mut cur: Option<Block<'t>> = None;
         let mut in_meta = false;
+        let mut keys: HashMap<&'t str, usize> = HashMap::new();
         for (i, raw) in text.split('\n').enumerate() {
             let n = i + 1;
             let l = raw.trim_end();
@@ -179,6 +182,15 @@ impl<'t> Scan<'t> {
                     ));
                 };
                 let descriptors = check_key(key).map_err(|m| at(n, m))?;
+                if let Some(first) = keys.insert(key, n) {
+                    return Err(at(
+                        n,
+                        format!(
+                            "entry `{}` is listed twice (at lines {first} and {n}; expected each key once)",
+                            excerpt(key)
+                        ),
+                    ));
+                }
                 if !scan.blocks.is_empty() {
                     scan.norm.push('\n');
                 }
@@ -188,6 +200,7 @@ impl<'t> Scan<'t> {
                     descriptors,
                     version: None,
                     deps: 0,
+                    resolution: false,
                     norm: scan.norm.len()..scan.norm.len(),
                     indent: None,
                     dep_indent: None,
@@ -230,7 +243,10 @@ impl<'t> Scan<'t> {
                     b.dep_indent = None;
                     match name {
                         "version" => {
-                            if value.is_empty() || !value.bytes().all(version_byte) {
+                            if value.is_empty()
+                                || !value.bytes().all(version_byte)
+                                || !value.as_bytes()[0].is_ascii_digit()
+                            {
                                 return Err(at(
                                     n,
                                     format!(
@@ -241,7 +257,18 @@ impl<'t> Scan<'t> {
                             }
                             b.version = Some((value, n));
                         }
+                        "dependencies" | "optionalDependencies" if !value.is_empty() => {
+                            return Err(at(
+                                n,
+                                format!(
+                                    "expected the `{name}` of `{}` as indented `name range` lines, found `{}`",
+                                    excerpt(b.key),
+                                    excerpt(value)
+                                ),
+                            ));
+                        }
                         "dependencies" | "optionalDependencies" => b.dep_indent = Some(None),
+                        "resolution" => b.resolution = true,
                         _ => {}
                     }
                 } else if let Some(dep_indent) = b.dep_indent.as_mut() {
@@ -277,6 +304,17 @@ impl<'t> Scan<'t> {
 
     /// Checks a finished block and keeps it.
     fn finish(&mut self, shown: &Path, b: Block<'t>) -> Result<()> {
+        if self.berry && b.version.is_some() && !b.resolution {
+            return Err(Error::parse_at(
+                shown,
+                b.line,
+                None,
+                format!(
+                    "failed to parse lock file: entry `{}` has no resolution (expected a `resolution` line under it)",
+                    excerpt(b.key)
+                ),
+            ));
+        }
         if b.version.is_none() {
             return Err(Error::parse_at(
                 shown,
@@ -478,7 +516,8 @@ fn excerpt(s: &str) -> String {
     if out.len() < s.len() {
         out.push('…');
     }
-    out.escape_debug().to_string()
+    // Control characters are escaped once, where the message reaches the terminal.
+    out
 }
 
 /// The crate's reason: its own message when it gave one, else what it was reading. Its error
