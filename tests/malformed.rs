@@ -132,7 +132,9 @@ fn every_malformed_fixture_is_a_located_error() {
         // The message names the file (or, for a walked directory, a file inside it).
         let shown = format!("[ROOT]/cases/{format}/{case}");
         if !err.contains(&shown) {
-            problems.push(format!("{label}: the message does not name {shown}:\n{err}"));
+            problems.push(format!(
+                "{label}: the message does not name {shown}:\n{err}"
+            ));
         }
         if !err.starts_with("error: ") || err.matches("error: ").count() != 1 {
             problems.push(format!("{label}: expected one `error: ` message:\n{err}"));

@@ -166,6 +166,19 @@ mod tests {
         assert!(looks_like_build_log(
             "build, lockfile, started_at, mode, mirror\r\nx"
         ));
-        assert!(!looks_like_build_log("build,lockfile\n"));
+        // A damaged header is still a build log, for `parse` to report.
+        assert!(looks_like_build_log("build,lockfile\n"));
+        assert!(!looks_like_build_log("build\n"));
+        let e = parse(
+            Path::new("b.csv"),
+            Path::new("b.csv"),
+            "build,lockfile,mode\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("b.csv:1: expected the build log header"),
+            "{e}"
+        );
     }
 }

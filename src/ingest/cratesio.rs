@@ -91,7 +91,12 @@ pub fn parse_index_with_notes(path: &Path, text: &str) -> Result<(Vec<VersionFac
     }
     let mut notes = Vec::new();
     let list = |items: &[String]| {
-        let mut s = items.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+        let mut s = items
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         if items.len() > 10 {
             s.push_str(&format!(", and {} more", items.len() - 10));
         }

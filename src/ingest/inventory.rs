@@ -246,9 +246,10 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
     let patterns = |list: &[Spanned<String>]| -> Result<Vec<String>> {
         list.iter()
             .map(|p| {
-                let bad = p.get_ref().chars().find(|&c| {
-                    !(c.is_ascii_alphanumeric() || "-_.@/~*".contains(c))
-                });
+                let bad = p
+                    .get_ref()
+                    .chars()
+                    .find(|&c| !(c.is_ascii_alphanumeric() || "-_.@/~*".contains(c)));
                 match bad {
                     Some(c) => Err(at(
                         p.span(),

@@ -102,7 +102,12 @@ mod tests {
             err(b"ab\n\0"),
             "x.lock:2:1: expected text, found a NUL byte at byte offset 3"
         );
-        for utf16 in [&b"\xff\xfea\0"[..], b"\xfe\xff\0a", b"v\0e\0r\0s\0", b"\0v\0e\0r"] {
+        for utf16 in [
+            &b"\xff\xfea\0"[..],
+            b"\xfe\xff\0a",
+            b"v\0e\0r\0s\0",
+            b"\0v\0e\0r",
+        ] {
             assert!(err(utf16).contains("is UTF-16"), "{utf16:?}");
         }
     }

@@ -1054,8 +1054,10 @@ mod tests {
     fn conflict_markers_are_an_error() {
         let e = err("invalid/conflict/pnpm-lock.yaml");
         assert!(
-            e.starts_with("tests/fixtures/lockfiles/pnpm/invalid/conflict/pnpm-lock.yaml:13:1: ")
-                && e.contains("merge-conflict"),
+            e.starts_with(
+                "unresolved merge conflict markers at \
+                 tests/fixtures/lockfiles/pnpm/invalid/conflict/pnpm-lock.yaml:13: "
+            ),
             "{e}"
         );
     }
@@ -1075,16 +1077,16 @@ mod tests {
     #[test]
     fn unknown_version_is_an_error() {
         let e = err("invalid/version3/pnpm-lock.yaml");
-        assert!(
-            e.starts_with("tests/fixtures/lockfiles/pnpm/invalid/version3/pnpm-lock.yaml:1: ")
-                && e.contains("expected lockfileVersion 5.x, 6.x or 9.x, found \"3.0\""),
-            "{e}"
+        assert_eq!(
+            e,
+            "format version \"3.0\" of tests/fixtures/lockfiles/pnpm/invalid/version3/\
+             pnpm-lock.yaml:1 is not supported (supported: 5.x, 6.x and 9.x)"
         );
         // Written further down, as a YAML number, or not at all.
         let text = "# comment\n\nlockfileVersion: 10.0\nimporters: {}\n";
         let e = parse("L", Path::new("L"), text).unwrap_err().to_string();
         assert!(
-            e.starts_with("L:3: ") && e.contains("found \"10.0\""),
+            e.starts_with("format version \"10.0\" of L:3 is not supported"),
             "{e}"
         );
         let text = "importers:\n  .: {}\n";
@@ -1095,7 +1097,7 @@ mod tests {
         );
         let text = "{\"lockfileVersion\": 7, \"importers\": {}}\n";
         let e = parse("L", Path::new("L"), text).unwrap_err().to_string();
-        assert!(e.contains("found \"7\""), "{e}");
+        assert!(e.starts_with("format version \"7\" of L:1 "), "{e}");
     }
 
     #[test]
