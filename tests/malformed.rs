@@ -136,7 +136,9 @@ fn every_malformed_fixture_is_a_located_error() {
                 "{label}: the message does not name {shown}:\n{err}"
             ));
         }
-        if !err.starts_with("error: ") || err.matches("error: ").count() != 1 {
+        if !err.starts_with("error: ")
+            || err.lines().filter(|l| l.starts_with("error: ")).count() != 1
+        {
             problems.push(format!("{label}: expected one `error: ` message:\n{err}"));
         }
         snapshots.push((snapshot_name(format, case), err));
@@ -258,4 +260,91 @@ fn bad_encodings_are_located_errors() {
     for (name, err) in snapshots {
         insta::assert_snapshot!(name, err);
     }
+}
+
+/// Inputs that are odd but readable (`tests/fixtures/malformed/accepted/`): exit 0, with a
+/// warning for what was skipped or kept as written, and the facts that were readable.
+#[test]
+fn odd_but_readable_inputs_are_read_with_warnings() {
+    let cases: [(&str, &[&str]); 3] = [
+        // M5: a line of a future index format is skipped and counted, the rest is read.
+        ("future-v3", &["crates.io:left@1.0.0"]),
+        // M11: registry data with a requirement cargo no longer parses keeps going.
+        (
+            "bad-registry-req",
+            &["crates.io:left@1.0.0", "crates.io:left@1.0.1"],
+        ),
+        // M13: hashes, markers, extras, `===`, `-e`, VCS, URL and path lines, a final `\`.
+        (
+            "requirements-odd-lines.txt",
+            &[
+                "pypi:left@1.0.0",
+                "pypi:foo-bar-baz@2.0.0",
+                "pypi:extra-thing@3.1.4",
+                "pypi:right@2.0.0",
+            ],
+        ),
+    ];
+    let mut snapshots = Vec::new();
+    for (name, ids) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = fixtures().join("accepted").join(name);
+        let args: Vec<String> = ["export", "--format", "json", "--at", AT]
+            .into_iter()
+            .map(String::from)
+            .chain([input.display().to_string()])
+            .collect();
+        let r = run(tmp.path(), &args);
+        let err = normalise(&r.stderr, tmp.path());
+        assert_eq!(r.code, 0, "{name}: {err}");
+        assert!(!err.contains("panicked at"), "{name}: {err}");
+        for id in ids {
+            assert!(
+                r.stdout.contains(&format!("\"{id}\"")),
+                "{name}: {id} missing"
+            );
+        }
+        snapshots.push((format!("accepted__{name}"), err));
+    }
+    // The skipped v3 line's version is not in the graph.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = fixtures().join("accepted/future-v3").display().to_string();
+    let r = run(
+        tmp.path(),
+        &["export", "--format", "json", "--at", AT, &input].map(String::from),
+    );
+    assert!(!r.stdout.contains("left@2.0.0"), "{}", r.stdout);
+    for (name, err) in snapshots {
+        insta::assert_snapshot!(name, err);
+    }
+}
+
+/// M14: in a directory walk, files that are no known input are skipped silently (a recognised
+/// lockfile that fails to parse is an error: `cases/detect/broken-lockfile-in-walk`).
+#[test]
+fn a_directory_walk_skips_unrecognised_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("repo");
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    std::fs::copy(fixtures().join("valid/Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("README.md"), "# repo\n").unwrap();
+    std::fs::write(dir.join("docs/notes.txt"), "prose, not a lockfile\n").unwrap();
+    std::fs::write(
+        dir.join("docs/logo.png"),
+        [0x89, b'P', b'N', b'G', 0xff, 0x00],
+    )
+    .unwrap();
+    std::fs::write(dir.join("settings.json"), "{\"a\": 1}\n").unwrap();
+    std::fs::write(dir.join("empty.cfg"), "").unwrap();
+    let r = run(
+        tmp.path(),
+        &["export", "--format", "json", "--at", AT, "repo"].map(String::from),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "", "nothing to warn about");
+    assert!(
+        r.stdout.contains("\"crates.io:left@1.0.0\""),
+        "{}",
+        r.stdout
+    );
 }
