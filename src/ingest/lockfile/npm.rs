@@ -163,7 +163,12 @@ fn json_error(shown: &Path, e: &serde_json::Error) -> Error {
         shown,
         e.line().max(1),
         Some(e.column().max(1)),
-        format!("{PREFIX} {what}"),
+        // serde names our private wire structs; say what they are in npm's terms.
+        format!(
+            "{PREFIX} {}",
+            what.replace("expected struct Dep", "expected a dependency object")
+                .replace("expected struct Entry", "expected a package entry object")
+        ),
     )
 }
 
