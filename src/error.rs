@@ -23,6 +23,40 @@ pub enum Error {
         /// What was expected and what was found.
         message: String,
     },
+    /// A lockfile in a format version this build does not read: an error, never an empty
+    /// result, because a lockfile skipped would read as "not affected".
+    #[error("format version {found} of {location} is not supported (supported: {supported})")]
+    UnsupportedVersion {
+        /// `file:line` of the version field (or only `file` when it has none).
+        location: String,
+        /// The version as written.
+        found: String,
+        /// The versions this build reads (`1 to 4`).
+        supported: String,
+    },
+    /// A file still holding git merge-conflict markers: which side is the real lockfile is
+    /// for the user to say.
+    #[error("unresolved merge conflict markers at {path}:{line}: expected a resolved file, found `<<<<<<<` (resolve the conflict, then run the package manager again)")]
+    ConflictMarkers {
+        /// The file as shown.
+        path: PathBuf,
+        /// The line of the first marker.
+        line: usize,
+    },
+    /// A lockfile (or an explicitly named input) with nothing in it but blanks and comments.
+    #[error("{path} is empty (expected {expected})")]
+    Empty {
+        /// The file as shown.
+        path: PathBuf,
+        /// What the file was expected to hold.
+        expected: String,
+    },
+    /// A text input in UTF-16.
+    #[error("{path} is UTF-16; convert it to UTF-8 (for example `iconv -f UTF-16 -t UTF-8`)")]
+    Utf16 {
+        /// The file as shown.
+        path: PathBuf,
+    },
     /// An explicitly named input is in no format blastradius knows.
     #[error("{path}: not a recognised input (expected registry metadata (crates.io index file or database dump, npm packument, PyPI JSON document), a lockfile (Cargo.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, uv.lock, poetry.lock, requirements.txt), Cargo.toml, an inventory TOML or a build log CSV)")]
     Unrecognised {
@@ -65,6 +99,20 @@ impl Error {
         Error::Parse {
             location,
             message: message.into(),
+        }
+    }
+
+    /// A lockfile whose format version (at `file:line`) is not one blastradius reads.
+    pub fn unsupported_version(
+        file: &std::path::Path,
+        line: usize,
+        found: impl std::fmt::Display,
+        supported: &str,
+    ) -> Self {
+        Error::UnsupportedVersion {
+            location: format!("{}:{}", file.display(), line),
+            found: found.to_string(),
+            supported: supported.to_owned(),
         }
     }
 

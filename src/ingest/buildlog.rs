@@ -28,11 +28,13 @@ pub struct BuildFact {
     pub location: String,
 }
 
-/// True when the first line is the build-log header.
+/// True when the first line is a CSV header starting `build,lockfile`: the build-log header,
+/// or a damaged one that [`parse`] reports (a build log skipped in a directory walk would
+/// hide every build it lists).
 pub fn looks_like_build_log(text: &str) -> bool {
     text.lines().next().is_some_and(|l| {
         let cols: Vec<&str> = l.split(',').map(str::trim).collect();
-        cols == HEADER
+        cols.starts_with(&HEADER[..2])
     })
 }
 
@@ -45,6 +47,19 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Vec<BuildFact
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
+    let header = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    if cols != HEADER {
+        return Err(Error::parse_at(
+            shown,
+            1,
+            None,
+            format!(
+                "expected the build log header {:?}, found {header:?}",
+                HEADER.join(",")
+            ),
+        ));
+    }
     let mut out: Vec<BuildFact> = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|e| {
@@ -151,6 +166,19 @@ mod tests {
         assert!(looks_like_build_log(
             "build, lockfile, started_at, mode, mirror\r\nx"
         ));
-        assert!(!looks_like_build_log("build,lockfile\n"));
+        // A damaged header is still a build log, for `parse` to report.
+        assert!(looks_like_build_log("build,lockfile\n"));
+        assert!(!looks_like_build_log("build\n"));
+        let e = parse(
+            Path::new("b.csv"),
+            Path::new("b.csv"),
+            "build,lockfile,mode\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("b.csv:1: expected the build log header"),
+            "{e}"
+        );
     }
 }

@@ -22,7 +22,14 @@ struct IndexLine {
     yanked: bool,
     #[serde(default)]
     pubtime: Option<String>,
+    /// The index format version of this line (absent = 1).
+    #[serde(default)]
+    v: Option<u64>,
 }
+
+/// The highest index line format version understood (cargo and tame-index: 2). A line of a
+/// later format is skipped and counted in a warning, as cargo does.
+pub const INDEX_V_MAX: u64 = 2;
 
 /// Subset of one dependency of an index line.
 #[derive(Deserialize)]
@@ -50,6 +57,13 @@ pub fn looks_like_index(text: &str) -> bool {
 
 /// Parses every line of an index file. A malformed line is an error naming the file and line.
 pub fn parse_index(path: &Path, text: &str) -> Result<Vec<VersionFact>> {
+    parse_index_with_notes(path, text).map(|(versions, _)| versions)
+}
+
+/// [`parse_index`], also returning warnings: lines of a future format (`"v"` above
+/// [`INDEX_V_MAX`]), which are skipped, and requirements that are not valid semver (crates.io
+/// holds a few historic ones), which are kept as written and counted.
+pub fn parse_index_with_notes(path: &Path, text: &str) -> Result<(Vec<VersionFact>, Vec<String>)> {
     use rayon::prelude::*;
     let lines: Vec<(usize, &str)> = text
         .lines()
@@ -59,15 +73,72 @@ pub fn parse_index(path: &Path, text: &str) -> Result<Vec<VersionFact>> {
         .collect();
     // Lines are independent: parse them in parallel, in chunks large enough to amortise the
     // scheduling; the result keeps file order, and the error reported is the first by line.
-    let parsed: Vec<Result<VersionFact>> = lines
+    let parsed: Vec<Result<Line>> = lines
         .par_iter()
         .with_min_len(256)
         .map(|&(line_no, line)| parse_line(path, line_no, line))
         .collect();
-    parsed.into_iter().collect()
+    let mut versions = Vec::with_capacity(parsed.len());
+    let (mut future, mut bad_reqs) = (Vec::new(), Vec::new());
+    for p in parsed {
+        match p? {
+            Line::Version(v, bad) => {
+                versions.push(v);
+                bad_reqs.extend(bad);
+            }
+            Line::Future(line_no, v) => future.push(format!("line {line_no} (v {v})")),
+        }
+    }
+    let mut notes = Vec::new();
+    let list = |items: &[String]| {
+        let mut s = items
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if items.len() > 10 {
+            s.push_str(&format!(", and {} more", items.len() - 10));
+        }
+        s
+    };
+    if !future.is_empty() {
+        notes.push(format!(
+            "{}: skipped {} index line(s) of a format newer than v {INDEX_V_MAX}: {}",
+            path.display(),
+            future.len(),
+            list(&future)
+        ));
+    }
+    if !bad_reqs.is_empty() {
+        notes.push(format!(
+            "{}: {} requirement(s) could not be parsed as semver and are kept as written: {}",
+            path.display(),
+            bad_reqs.len(),
+            list(&bad_reqs)
+        ));
+    }
+    Ok((versions, notes))
 }
 
-fn parse_line(path: &Path, line_no: usize, line: &str) -> Result<VersionFact> {
+/// One parsed line: a version (with the requirements that did not parse), or a line of a
+/// future index format, skipped.
+enum Line {
+    Version(VersionFact, Vec<String>),
+    Future(usize, u64),
+}
+
+fn parse_line(path: &Path, line_no: usize, line: &str) -> Result<Line> {
+    // serde would also read a struct from a JSON array (`["serde", "1.0.0"]`).
+    if !line.trim_start().starts_with('{') {
+        let found: String = line.trim().chars().take(20).collect();
+        return Err(Error::parse_at(
+            path,
+            line_no,
+            Some(line.len() - line.trim_start().len() + 1),
+            format!("invalid crates.io index line: expected a JSON object, found `{found}`"),
+        ));
+    }
     let raw: IndexLine = serde_json::from_str(line).map_err(|e| {
         Error::parse_at(
             path,
@@ -76,7 +147,13 @@ fn parse_line(path: &Path, line_no: usize, line: &str) -> Result<VersionFact> {
             format!("invalid crates.io index line: {}", serde_message(&e)),
         )
     })?;
-    convert(path, line_no, raw)
+    match raw.v {
+        Some(v) if v > INDEX_V_MAX => Ok(Line::Future(line_no, v)),
+        _ => {
+            let mut bad = Vec::new();
+            convert(path, line_no, raw, &mut bad).map(|v| Line::Version(v, bad))
+        }
+    }
 }
 
 /// serde_json's message without its own " at line L column C" (the line is the file's line,
@@ -89,7 +166,12 @@ fn serde_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
+fn convert(
+    path: &Path,
+    line_no: usize,
+    raw: IndexLine,
+    bad_reqs: &mut Vec<String>,
+) -> Result<VersionFact> {
     if semver::Version::parse(&raw.vers).is_err() {
         return Err(Error::parse_at(
             path,
@@ -134,14 +216,11 @@ fn convert(path: &Path, line_no: usize, raw: IndexLine) -> Result<VersionFact> {
             }
         };
         if semver::VersionReq::parse(&d.req).is_err() {
-            return Err(Error::parse_at(
-                path,
-                line_no,
-                None,
-                format!(
-                    "crate {} {}: dependency {}: expected a version requirement, found {:?}",
-                    raw.name, raw.vers, d.name, d.req
-                ),
+            // Registry data, not the user's: historic requirements cargo no longer accepts
+            // are kept (the edge exists) and reported, never fatal.
+            bad_reqs.push(format!(
+                "line {line_no}: {} {} → {} {:?}",
+                raw.name, raw.vers, d.name, d.req
             ));
         }
         let (package, rename) = match d.package {

@@ -453,6 +453,22 @@ fn by_name(name: &str) -> Option<Kind> {
     })
 }
 
+impl Kind {
+    /// Every lockfile format, text all of them.
+    fn is_lockfile(&self) -> bool {
+        matches!(
+            self,
+            Kind::CargoLock
+                | Kind::NpmLock
+                | Kind::YarnLock
+                | Kind::PnpmLock
+                | Kind::UvLock
+                | Kind::PoetryLock
+                | Kind::Requirements
+        )
+    }
+}
+
 fn classify(name: &str, text: &str) -> Kind {
     if let Some(kind) = by_name(name) {
         return kind;
@@ -569,17 +585,36 @@ fn load_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        if explicit || name == "Cargo.lock" {
-            return Err(Error::parse_in(
-                Path::new(display),
-                "expected UTF-8 text, found invalid UTF-8",
-            ));
-        }
-        return Ok(Loaded::Facts(Box::new(facts)));
+    let shown = Path::new(display);
+    // A lockfile's name is a claim about its content: a binary, empty or conflicted one is an
+    // error even in a directory walk, where other unreadable files are skipped.
+    let named_lock = by_name(&name).is_some_and(|k| k.is_lockfile())
+        || name == "Cargo.lock"
+        || name.ends_with(".Cargo.lock");
+    let text = match super::text::decode(shown, &bytes) {
+        Ok(text) => text,
+        Err(e) if explicit || named_lock => return Err(e),
+        Err(_) => return Ok(Loaded::Facts(Box::new(facts))),
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let kind = classify(&name, text);
+    if kind.is_lockfile() || (explicit && matches!(kind, Kind::Unknown)) {
+        if super::text::is_blank(text) {
+            return Err(Error::Empty {
+                path: shown.to_path_buf(),
+                expected: if kind.is_lockfile() {
+                    "a lockfile; an empty one would read as \"depends on nothing\"".into()
+                } else {
+                    "an input blastradius reads".into()
+                },
+            });
+        }
+        if let Some(line) = lockfile::conflict_marker_line(text) {
+            return Err(Error::ConflictMarkers {
+                path: shown.to_path_buf(),
+                line,
+            });
+        }
+    }
     // What people write or copy from CI (inventories, lockfiles, requirements) may hold a live
     // token: report it, and parse a redacted copy so that no secret value reaches the graph,
     // an error message or an output. Registry metadata is not ours and can be huge, and files
@@ -599,9 +634,11 @@ fn load_file(
         &*redacted
     };
     match kind {
-        Kind::Index => facts
-            .versions
-            .extend(cratesio::parse_index(Path::new(display), text)?),
+        Kind::Index => {
+            let (versions, notes) = cratesio::parse_index_with_notes(shown, text)?;
+            facts.versions.extend(versions);
+            facts.warnings.extend(notes);
+        }
         Kind::PypiJson => {
             let doc = pypi_registry::parse(Path::new(display), text)?;
             facts.versions.extend(doc.versions);
@@ -673,6 +710,16 @@ fn load_file(
         Kind::NotYet(what) => facts.warnings.push(format!(
             "{display}: skipped: {what} is not read by this version"
         )),
+        // A named `.toml` file that is not TOML at all: its syntax error says more than "not
+        // recognised" (an inventory with one typo would otherwise look like an unknown format).
+        Kind::Unknown if explicit && name.ends_with(".toml") => {
+            return Err(match text.parse::<toml::Table>() {
+                Err(e) => lockfile::cargo::toml_error(shown, text, &e),
+                Ok(_) => Error::Unrecognised {
+                    path: PathBuf::from(display),
+                },
+            })
+        }
         Kind::Unknown if explicit => {
             return Err(Error::Unrecognised {
                 path: PathBuf::from(display),

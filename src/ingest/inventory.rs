@@ -34,7 +34,7 @@ struct RawAccount {
     #[serde(default)]
     mfa: Option<bool>,
     #[serde(default)]
-    owns: Vec<String>,
+    owns: Vec<Spanned<String>>,
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
@@ -50,7 +50,7 @@ struct RawCredential {
     #[serde(default)]
     scopes: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    packages: Option<Vec<String>>,
+    packages: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     expires: Option<Spanned<String>>,
     #[serde(default)]
@@ -241,6 +241,29 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
         let (line, col) = line_col(text, span.start);
         Error::parse_at(shown, line, Some(col), msg)
     };
+    // Package patterns: `*` is the only wildcard, so anything else that is not a package-name
+    // character (`[`, `?`, `{`, a space) is a mistake that would silently match nothing.
+    let patterns = |list: &[Spanned<String>]| -> Result<Vec<String>> {
+        list.iter()
+            .map(|p| {
+                let bad = p
+                    .get_ref()
+                    .chars()
+                    .find(|&c| !(c.is_ascii_alphanumeric() || "-_.@/~*".contains(c)));
+                match bad {
+                    Some(c) => Err(at(
+                        p.span(),
+                        format!(
+                            "expected a package pattern of name characters with `*` as the only \
+                             wildcard, found {c:?} in {:?}",
+                            p.get_ref()
+                        ),
+                    )),
+                    None => Ok(p.get_ref().clone()),
+                }
+            })
+            .collect()
+    };
     let eco = |s: &Spanned<String>| {
         Ecosystem::parse(s.get_ref()).ok_or_else(|| {
             at(
@@ -289,7 +312,7 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
             ecosystem: eco(&a.ecosystem)?,
             kind,
             mfa: a.mfa,
-            owns: a.owns.clone(),
+            owns: patterns(&a.owns)?,
         });
     }
 
@@ -351,7 +374,7 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Inventory> {
             account: account.id.clone(),
             scopes: scopes.iter().map(|s| s.get_ref().clone()).collect(),
             rights,
-            packages: c.packages.clone(),
+            packages: c.packages.as_deref().map(&patterns).transpose()?,
             expires,
         });
     }

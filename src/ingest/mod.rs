@@ -16,6 +16,7 @@ pub mod npm_registry;
 pub mod pattern;
 pub mod pypi_registry;
 pub mod secrets;
+pub mod text;
 pub mod workspace;
 
 use std::fmt;

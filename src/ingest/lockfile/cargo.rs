@@ -43,12 +43,10 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
-        ));
+        });
     }
     // Cargo writes one canonical layout; reading it line by line is many times faster than a
     // TOML parse. Anything else (hand edits, escapes, other tables, errors) takes the TOML path.
@@ -73,6 +71,24 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
         return Err(Error::parse_in(
             shown,
             "failed to parse lock file: it pins no packages (expected at least one [[package]])",
+        ));
+    }
+    // Errors name the `[[package]]` header line, found only when there is an error.
+    let header_line = |i: usize| {
+        super::package_header_lines(text)
+            .get(i)
+            .copied()
+            .unwrap_or(1)
+    };
+    if let Some((a, b)) =
+        super::first_duplicate(entries.iter().map(|p| (p.name, p.version, p.source)))
+    {
+        return Err(super::duplicate_error(
+            shown,
+            "lock file",
+            &format!("`{}` {}", entries[b].name, entries[b].version),
+            header_line(a),
+            header_line(b),
         ));
     }
     let at = |p: &Entry<'_>| crate::error::line_col(text, p.name_at);
@@ -103,7 +119,7 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
                         line,
                         Some(col),
                         format!(
-                            "failed to parse lock file: package {}: invalid source {s:?}: {e}",
+                            "failed to parse lock file: package {}: expected a source such as \"registry+https://github.com/rust-lang/crates.io-index\", found {s:?} ({e})",
                             p.name
                         ),
                     )
@@ -119,7 +135,7 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
     }
     let mut packages = Vec::with_capacity(entries.len());
     let mut depended = vec![false; entries.len()];
-    for p in &entries {
+    for (i, p) in entries.iter().enumerate() {
         let mut deps = Vec::with_capacity(p.dependencies.len());
         for d in &p.dependencies {
             match resolve(d, &entries, &by_name) {
@@ -128,15 +144,17 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
                     deps.push(j);
                 }
                 None => {
-                    let (line, col) = at(p);
+                    let dep = d.split(' ').next().unwrap_or(d);
                     return Err(Error::parse_at(
                         shown,
-                        line,
-                        Some(col),
+                        header_line(i),
+                        None,
                         format!(
-                            "failed to parse lock file: package {} {} depends on {d}, which the lock file does not contain",
+                            "failed to parse lock file: package `{}` {} depends on `{d}`, which the \
+                             lock file does not contain (expected a [[package]] named `{dep}`{})",
                             p.name,
-                            p.version
+                            p.version,
+                            if d.contains(' ') { " at that version" } else { "" }
                         ),
                     ));
                 }
@@ -191,17 +209,22 @@ fn toml_lock(shown: &Path, text: &str) -> Result<RawLock> {
         err
     })?;
     if let Some(v) = &lock.version {
-        match v.get_ref().as_integer() {
+        let v = v.get_ref();
+        match v.as_integer() {
             Some(n) if SUPPORTED.contains(&n) => {}
-            _ => {
+            Some(n) => {
+                let line = super::top_level_key_line(text, "version");
+                return Err(Error::unsupported_version(shown, line, n, "1 to 4"));
+            }
+            None => {
                 let line = super::top_level_key_line(text, "version");
                 return Err(Error::parse_at(
                     shown,
                     line,
                     None,
                     format!(
-                        "failed to parse lock file: expected lock file version 1 to 4, found {}",
-                        v.get_ref()
+                        "failed to parse lock file: expected the lock file version to be an integer from 1 to 4, found {} {v}",
+                        v.type_str()
                     ),
                 ));
             }
@@ -496,9 +519,9 @@ checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
         let e = parse("x/Cargo.lock", Path::new("x"), &text)
             .unwrap_err()
             .to_string();
-        assert!(
-            e.starts_with("x/Cargo.lock:2: ") && e.contains("found 9"),
-            "{e}"
+        assert_eq!(
+            e,
+            "format version 9 of x/Cargo.lock:2 is not supported (supported: 1 to 4)"
         );
     }
 
@@ -508,7 +531,10 @@ checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
         let e = parse("Cargo.lock", Path::new("x"), &text)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("merge-conflict"), "{e}");
+        assert!(
+            e.starts_with("unresolved merge conflict markers at Cargo.lock:21: "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -31,3 +31,46 @@ pub fn conflict_marker_line(text: &str) -> Option<usize> {
         .position(|l| l.starts_with("<<<<<<< ") || l == "<<<<<<<" || l.starts_with(">>>>>>> "))
         .map(|i| i + 1)
 }
+
+/// 1-based lines of the `[[package]]` headers of a TOML lockfile, in order: where to point
+/// at the n-th package.
+pub fn package_header_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[package]]")
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// The indices of the first key that occurs twice: (first, second).
+pub fn first_duplicate<K: Eq + std::hash::Hash>(
+    keys: impl Iterator<Item = K>,
+) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, k) in keys.enumerate() {
+        if let Some(&first) = seen.get(&k) {
+            return Some((first, i));
+        }
+        seen.insert(k, i);
+    }
+    None
+}
+
+/// A package listed twice, at `first` and `second` (both 1-based lines), as cargo reports it.
+pub fn duplicate_error(
+    shown: &std::path::Path,
+    what: &str,
+    package: &str,
+    first: usize,
+    second: usize,
+) -> crate::error::Error {
+    crate::error::Error::parse_at(
+        shown,
+        second,
+        None,
+        format!(
+            "failed to parse {what}: package {package} is specified twice (at lines {first} and \
+             {second}; expected each name, version and source once)"
+        ),
+    )
+}

@@ -41,12 +41,10 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     // npm strips a UTF-8 byte order mark; serde_json does not.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            format!("{PREFIX} found a git merge-conflict marker; resolve the conflict first"),
-        ));
+        });
     }
     let lock: Lock<'_> = match serde_json::from_str(text) {
         Ok(lock) => lock,
@@ -84,6 +82,7 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let has_v1 = lock.dependencies.as_ref().is_some_and(|d| !d.0.is_empty());
     let (packages, roots) = if version >= 2 && has_packages {
         let entries = lock.packages.as_ref().map_or(&[][..], |p| &p.0[..]);
+        check_entries(shown, text, entries)?;
         from_packages(entries, &root_name, &root_version)
     } else if version <= 2 && has_v1 {
         let deps = lock.dependencies.as_ref().map_or(&[][..], |d| &d.0[..]);
@@ -118,7 +117,11 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 fn check_version(shown: &Path, text: &str, v: Option<&serde_json::Value>) -> Result<i64> {
     match v.and_then(serde_json::Value::as_i64) {
         Some(n) if SUPPORTED.contains(&n) => Ok(n),
-        _ => {
+        Some(n) => {
+            let line = key_line(text, "\"lockfileVersion\"").unwrap_or(1);
+            Err(Error::unsupported_version(shown, line, n, "1, 2 and 3"))
+        }
+        None => {
             let found = v.map_or_else(
                 || "no \"lockfileVersion\" field".to_owned(),
                 |v| v.to_string(),
@@ -160,7 +163,12 @@ fn json_error(shown: &Path, e: &serde_json::Error) -> Error {
         shown,
         e.line().max(1),
         Some(e.column().max(1)),
-        format!("{PREFIX} {what}"),
+        // serde names our private wire structs; say what they are in npm's terms.
+        format!(
+            "{PREFIX} {}",
+            what.replace("expected struct Dep", "expected a dependency object")
+                .replace("expected struct Entry", "expected a package entry object")
+        ),
     )
 }
 
@@ -431,6 +439,106 @@ fn is_registry_tarball(resolved: &str) -> bool {
 
 fn is_registry(version: &str, resolved: Option<&str>) -> bool {
     is_plain_version(version) && resolved.is_none_or(is_registry_tarball)
+}
+
+/// What npm never writes into `packages`, each a located error: a path listed twice (serde
+/// and npm would silently keep the last), a registry package without a valid version, and a
+/// link whose target inside the project is missing (in a lockfile with a root entry; npm's
+/// hidden lockfile may leave targets out).
+fn check_entries(shown: &Path, text: &str, entries: &[(Str<'_>, Entry<'_>)]) -> Result<()> {
+    let at = |key: &str, nth: usize, msg: String| {
+        let line = key_lines(text, &format!("{:?}", key))
+            .get(nth)
+            .copied()
+            .unwrap_or(1);
+        Error::parse_at(shown, line, None, format!("{PREFIX} {msg}"))
+    };
+    let mut seen: FxHashMap<&str, ()> = FxHashMap::default();
+    for (k, _) in entries {
+        if seen.insert(&k.0, ()).is_some() {
+            let lines = key_lines(text, &format!("{:?}", &*k.0));
+            let (first, second) = (
+                lines.first().copied().unwrap_or(1),
+                lines.get(1).copied().unwrap_or(1),
+            );
+            return Err(at(
+                &k.0,
+                1,
+                format!(
+                    "packages[{:?}] is listed twice (at lines {first} and {second}; expected \
+                     each install path once)",
+                    &*k.0
+                ),
+            ));
+        }
+    }
+    let has_root = seen.contains_key("");
+    for (k, e) in entries {
+        let path: &str = &k.0;
+        if e.link == Some(true) {
+            let target = e.resolved.as_ref().map_or("", |r| &*r.0);
+            let target = target
+                .strip_prefix("./")
+                .unwrap_or(target)
+                .trim_end_matches('/');
+            // A target outside the project (`../x`) is left to `from_packages`, which keeps it
+            // as a package of its own; one inside it is always recorded by npm.
+            let inside = !target.starts_with("..") && !target.starts_with('/');
+            if has_root && inside && !seen.contains_key(target) {
+                return Err(at(
+                    path,
+                    0,
+                    format!(
+                        "packages[{path:?}] links to {target:?}, which the lock file does not \
+                         contain (expected an entry packages[{target:?}])"
+                    ),
+                ));
+            }
+            continue;
+        }
+        let registry = last_nm(path).is_some()
+            && e.resolved
+                .as_ref()
+                .is_some_and(|r| is_registry_tarball(&r.0));
+        if !registry {
+            continue;
+        }
+        match &e.version {
+            None => {
+                return Err(at(
+                    path,
+                    0,
+                    format!("packages[{path:?}].version: missing (expected the version of a registry package)"),
+                ))
+            }
+            Some(v) if nodejs_semver::Version::parse(&*v.0).is_err() => {
+                return Err(at(
+                    path,
+                    0,
+                    format!(
+                        "packages[{path:?}].version: expected a semver version, found {:?}",
+                        &*v.0
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Lines where `quoted` (a JSON string with its quotes) occurs followed by a colon.
+fn key_lines(text: &str, quoted: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(quoted) {
+        let at = from + pos;
+        from = at + quoted.len();
+        if text[from..].trim_start().starts_with(':') {
+            out.push(line_col(text, at).0);
+        }
+    }
+    out
 }
 
 /// Reads the flat `packages` map of v2/v3.
@@ -805,7 +913,11 @@ mod tests {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&id))
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         let e = parse(&id, Path::new(&id), &text).unwrap_err().to_string();
-        assert!(e.contains("failed to parse lock file: "), "{e}");
+        assert!(
+            e.contains("failed to parse lock file: ")
+                || e.starts_with("unresolved merge conflict markers at "),
+            "{e}"
+        );
         e
     }
 
@@ -1104,17 +1216,22 @@ mod tests {
     #[test]
     fn invalid_conflict_markers() {
         let e = error("conflict");
-        assert!(e.contains("/conflict/package-lock.json:65:1: "), "{e}");
-        assert!(e.contains("merge-conflict marker"), "{e}");
+        assert!(
+            e.starts_with("unresolved merge conflict markers at ")
+                && e.contains("/conflict/package-lock.json:65: "),
+            "{e}"
+        );
     }
 
     #[test]
     fn invalid_future_version() {
-        let e = error("version9");
-        assert!(e.contains("/version9/package-lock.json:4: "), "{e}");
-        assert!(
-            e.contains("expected \"lockfileVersion\" 1, 2 or 3, found 9"),
-            "{e}"
+        let id = format!("{DIR}/invalid/version9/package-lock.json");
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&id)).unwrap();
+        let e = parse(&id, Path::new(&id), &text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("format version 9 of {id}:4 is not supported (supported: 1, 2 and 3)")
         );
     }
 
@@ -1172,7 +1289,8 @@ mod tests {
             let e = e.map(|l| l.packages.len()).map_err(|e| e.to_string());
             match e {
                 Err(e) => assert!(
-                    e.starts_with("p:") && e.contains("failed to parse lock file: "),
+                    (e.starts_with("p:") && e.contains("failed to parse lock file: "))
+                        || e.starts_with("format version 9 of p:1 is not supported"),
                     "{e}"
                 ),
                 Ok(n) => assert!(text.contains("npm:") && n == 2, "{text} parsed to {n}"),
@@ -1185,7 +1303,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("found 9"), "{e}");
+        assert!(e.starts_with("format version 9 of p:1 "), "{e}");
     }
 
     #[test]

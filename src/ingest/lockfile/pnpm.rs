@@ -42,12 +42,10 @@ pub const SUPPORTED: [u32; 3] = [5, 6, 9];
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(Error::parse_at(
-            shown,
+        return Err(Error::ConflictMarkers {
+            path: shown.to_path_buf(),
             line,
-            Some(1),
-            "failed to parse lock file: found a git merge-conflict marker; resolve the conflict first",
-        ));
+        });
     }
     // The format version is checked before the structure, so that a future format is reported
     // as such rather than as whatever field it happens to trip over. pnpm writes it as the
@@ -187,6 +185,12 @@ fn check_version(file: &Path, line: usize, found: &str) -> Result<Format> {
         && major.bytes().all(|b| b.is_ascii_digit());
     match format {
         Some(f) if well_formed => Ok(f),
+        None if well_formed => Err(Error::unsupported_version(
+            file,
+            line,
+            format_args!("{found:?}"),
+            "5.x, 6.x and 9.x",
+        )),
         _ => Err(Error::parse_at(
             file,
             line,
@@ -568,6 +572,21 @@ impl<'a> Builder<'a> {
                     out.push(inst);
                 }
             }
+        }
+        // A registry package's version is semver; anything else in that place is damage, not
+        // a version to look up.
+        if let Some(bad) = out
+            .iter()
+            .find(|i| i.registry && nodejs_semver::Version::parse(&i.version).is_err())
+        {
+            let msg = format!(
+                "failed to parse lock file: package {}: expected a semver version, found {:?}",
+                bad.name, bad.version
+            );
+            return Err(match key_line_nested(self.text, &bad.key) {
+                Some(l) => Error::parse_at(self.shown, l, None, msg),
+                None => Error::parse_in(self.shown, msg),
+            });
         }
         Ok(out)
     }
@@ -1042,8 +1061,10 @@ mod tests {
     fn conflict_markers_are_an_error() {
         let e = err("invalid/conflict/pnpm-lock.yaml");
         assert!(
-            e.starts_with("tests/fixtures/lockfiles/pnpm/invalid/conflict/pnpm-lock.yaml:13:1: ")
-                && e.contains("merge-conflict"),
+            e.starts_with(
+                "unresolved merge conflict markers at \
+                 tests/fixtures/lockfiles/pnpm/invalid/conflict/pnpm-lock.yaml:13: "
+            ),
             "{e}"
         );
     }
@@ -1063,16 +1084,16 @@ mod tests {
     #[test]
     fn unknown_version_is_an_error() {
         let e = err("invalid/version3/pnpm-lock.yaml");
-        assert!(
-            e.starts_with("tests/fixtures/lockfiles/pnpm/invalid/version3/pnpm-lock.yaml:1: ")
-                && e.contains("expected lockfileVersion 5.x, 6.x or 9.x, found \"3.0\""),
-            "{e}"
+        assert_eq!(
+            e,
+            "format version \"3.0\" of tests/fixtures/lockfiles/pnpm/invalid/version3/\
+             pnpm-lock.yaml:1 is not supported (supported: 5.x, 6.x and 9.x)"
         );
         // Written further down, as a YAML number, or not at all.
         let text = "# comment\n\nlockfileVersion: 10.0\nimporters: {}\n";
         let e = parse("L", Path::new("L"), text).unwrap_err().to_string();
         assert!(
-            e.starts_with("L:3: ") && e.contains("found \"10.0\""),
+            e.starts_with("format version \"10.0\" of L:3 is not supported"),
             "{e}"
         );
         let text = "importers:\n  .: {}\n";
@@ -1083,7 +1104,7 @@ mod tests {
         );
         let text = "{\"lockfileVersion\": 7, \"importers\": {}}\n";
         let e = parse("L", Path::new("L"), text).unwrap_err().to_string();
-        assert!(e.contains("found \"7\""), "{e}");
+        assert!(e.starts_with("format version \"7\" of L:1 "), "{e}");
     }
 
     #[test]

@@ -47,15 +47,11 @@ pub fn normalise_name(name: &str) -> String {
     out
 }
 
-fn conflict_error(shown: &Path, line: usize, what: &str) -> Error {
-    Error::parse_at(
-        shown,
+fn conflict_error(shown: &Path, line: usize) -> Error {
+    Error::ConflictMarkers {
+        path: shown.to_path_buf(),
         line,
-        Some(1),
-        format!(
-            "failed to parse {what}: found a git merge-conflict marker; resolve the conflict first"
-        ),
-    )
+    }
 }
 
 /// Prefixes the message of a located parse error with what was being read.
@@ -212,7 +208,7 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     const WHAT: &str = "uv.lock";
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, WHAT));
+        return Err(conflict_error(shown, line));
     }
     let lock: UvLock = match toml::from_str(text) {
         Ok(l) => l,
@@ -230,6 +226,41 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             shown,
             "failed to parse uv.lock: it pins no packages (expected at least one [[package]])",
         ));
+    }
+    let headers = super::package_header_lines(text);
+    let line_of = |i: usize| headers.get(i).copied().unwrap_or(1);
+    if let Some((a, b)) = super::first_duplicate(lock.package.iter().map(|p| {
+        let source = p.source.as_ref().map(ToString::to_string);
+        (normalise_name(&p.name), p.version.as_deref(), source)
+    })) {
+        let p = &lock.package[b];
+        let shown_pkg = format!("{} {}", p.name, p.version.as_deref().unwrap_or(""));
+        return Err(super::duplicate_error(
+            shown,
+            WHAT,
+            shown_pkg.trim_end(),
+            line_of(a),
+            line_of(b),
+        ));
+    }
+    for (i, p) in lock.package.iter().enumerate() {
+        let registry = p
+            .source
+            .as_ref()
+            .is_some_and(|s| s.contains_key("registry"));
+        if let (true, Some(v)) = (registry, &p.version) {
+            if let Err(e) = pep440_rs::Version::from_str(v) {
+                return Err(Error::parse_at(
+                    shown,
+                    line_of(i),
+                    None,
+                    format!(
+                        "failed to parse uv.lock: package {}: expected a PEP 440 version, found {v:?} ({e})",
+                        p.name
+                    ),
+                ));
+            }
+        }
     }
 
     let names: Vec<String> = lock
@@ -358,6 +389,12 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
 fn check_uv_version(shown: &Path, text: &str, v: Option<&toml::Value>) -> Result<()> {
     match v {
         Some(toml::Value::Integer(n)) if *n == UV_SUPPORTED => Ok(()),
+        Some(toml::Value::Integer(n)) => Err(Error::unsupported_version(
+            shown,
+            top_level_key_line(text, "version"),
+            n,
+            &UV_SUPPORTED.to_string(),
+        )),
         Some(other) => Err(Error::parse_at(
             shown,
             top_level_key_line(text, "version"),
@@ -429,7 +466,7 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     const WHAT: &str = "poetry.lock";
     let shown = Path::new(id);
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, WHAT));
+        return Err(conflict_error(shown, line));
     }
     let lock: PoetryLock = match toml::from_str(text) {
         Ok(l) => l,
@@ -451,6 +488,39 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             shown,
             "failed to parse poetry.lock: it pins no packages (expected at least one [[package]])",
         ));
+    }
+    let headers = super::package_header_lines(text);
+    let line_of = |i: usize| headers.get(i).copied().unwrap_or(1);
+    if let Some((a, b)) = super::first_duplicate(lock.package.iter().map(|p| {
+        let kind = p.source.as_ref().and_then(|s| s.kind.as_deref());
+        (normalise_name(&p.name), p.version.as_str(), kind)
+    })) {
+        let p = &lock.package[b];
+        return Err(super::duplicate_error(
+            shown,
+            WHAT,
+            &format!("{} {}", p.name, p.version),
+            line_of(a),
+            line_of(b),
+        ));
+    }
+    for (i, p) in lock.package.iter().enumerate() {
+        let local = p
+            .source
+            .as_ref()
+            .and_then(|s| s.kind.as_deref())
+            .is_some_and(|k| POETRY_LOCAL_SOURCES.contains(&k));
+        if let (false, Err(e)) = (local, pep440_rs::Version::from_str(&p.version)) {
+            return Err(Error::parse_at(
+                shown,
+                line_of(i),
+                None,
+                format!(
+                    "failed to parse poetry.lock: package {}: expected a PEP 440 version, found {:?} ({e})",
+                    p.name, p.version
+                ),
+            ));
+        }
     }
 
     let names: Vec<String> = lock
@@ -538,6 +608,12 @@ fn check_poetry_version(shown: &Path, text: &str, v: Option<&toml::Value>) -> Re
     let line = || table_key_line(text, "metadata", "lock-version");
     match v {
         Some(toml::Value::String(s)) if s.starts_with("1.") || s.starts_with("2.") => Ok(()),
+        Some(toml::Value::String(s)) => Err(Error::unsupported_version(
+            shown,
+            line(),
+            format_args!("{s:?}"),
+            "1.x and 2.x",
+        )),
         Some(other) => Err(Error::parse_at(
             shown,
             line(),
@@ -666,11 +742,14 @@ struct ReqWalk {
     entries: Vec<Entry>,
     constraints: HashMap<String, Vec<String>>,
     visited: HashSet<(PathBuf, bool)>,
+    /// The files being read, outermost first (on disk, as shown): an include of one of them
+    /// is a cycle.
+    chain: Vec<(PathBuf, PathBuf)>,
 }
 
 /// Parses a requirements file with pins (`name==version`, `name===version`), following
-/// `-r`/`--requirement` includes relative to `file` (each file read once, so cycles end; nested
-/// at most [`MAX_INCLUDE_DEPTH`] deep).
+/// `-r`/`--requirement` includes relative to `file` (each file read once; an include cycle is
+/// an error, as pip never ends one; nested at most [`MAX_INCLUDE_DEPTH`] deep).
 ///
 /// What is an entry: every pinned requirement, with or without extras and environment markers
 /// (`requests[socks]==2.32.3`, `pywin32==306 ; sys_platform == "win32"`), as a registry entry;
@@ -689,9 +768,11 @@ pub fn parse_requirements(id: &str, file: &Path, text: &str) -> Result<LockfileF
         entries: Vec::new(),
         constraints: HashMap::new(),
         visited: HashSet::new(),
+        chain: Vec::new(),
     };
     let disk = file.canonicalize().unwrap_or_else(|_| file.to_owned());
     walk.visited.insert((disk.clone(), false));
+    walk.chain.push((disk.clone(), shown.to_owned()));
     read_requirements(&mut walk, shown, &disk, text, false, 0)?;
 
     let mut packages: Vec<LockedPackage> = Vec::new();
@@ -750,7 +831,7 @@ fn read_requirements(
     depth: usize,
 ) -> Result<()> {
     if let Some(line) = conflict_marker_line(text) {
-        return Err(conflict_error(shown, line, "requirements file"));
+        return Err(conflict_error(shown, line));
     }
     for logical in logical_lines(text) {
         let full = logical.text.as_str();
@@ -862,6 +943,19 @@ fn read_option(
         _ => rel.to_owned(),
     };
     let key = inc_disk.canonicalize().unwrap_or_else(|_| inc_disk.clone());
+    if let Some(start) = walk.chain.iter().position(|(d, _)| *d == key) {
+        let mut names: Vec<String> = walk.chain[start..]
+            .iter()
+            .map(|(_, s)| s.display().to_string())
+            .collect();
+        names.push(walk.chain[start].1.display().to_string());
+        return Err(Error::parse_at(
+            shown,
+            line,
+            Some(col),
+            format!("include cycle: {}", names.join(" → ")),
+        ));
+    }
     if !walk.visited.insert((key.clone(), nested)) {
         return Ok(());
     }
@@ -873,7 +967,10 @@ fn read_option(
             format!("cannot read included file {}: {e}", inc_shown.display()),
         )
     })?;
-    read_requirements(walk, &inc_shown, &key, &text, nested, depth + 1)
+    walk.chain.push((key.clone(), inc_shown.clone()));
+    let r = read_requirements(walk, &inc_shown, &key, &text, nested, depth + 1);
+    walk.chain.pop();
+    r
 }
 
 /// Whether the requirement is a path or URL rather than `name[extras] spec ; markers`.
@@ -1185,8 +1282,10 @@ source = { path = "wheels/linter-3.0-py3-none-any.whl" }
     #[test]
     fn uv_version_9_is_an_error() {
         let e = err("invalid/uv-version9/uv.lock", parse_uv);
-        assert!(e.starts_with("invalid/uv-version9/uv.lock:1: "), "{e}");
-        assert!(e.contains("expected lock file version 1, found 9"), "{e}");
+        assert_eq!(
+            e,
+            "format version 9 of invalid/uv-version9/uv.lock:1 is not supported (supported: 1)"
+        );
     }
 
     #[test]
@@ -1219,7 +1318,7 @@ source = { path = "wheels/linter-3.0-py3-none-any.whl" }
         )
         .unwrap_err()
         .to_string();
-        assert!(e.starts_with("uv.lock:1:") && e.contains("found 2"), "{e}");
+        assert!(e.starts_with("format version 2 of uv.lock:1 "), "{e}");
         let e = parse_uv(
             "uv.lock",
             Path::new("x"),
@@ -1235,7 +1334,10 @@ source = { path = "wheels/linter-3.0-py3-none-any.whl" }
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("merge-conflict"), "{e}");
+        assert!(
+            e.starts_with("unresolved merge conflict markers at uv.lock:"),
+            "{e}"
+        );
     }
 
     // --- poetry.lock --------------------------------------------------------------------------
@@ -1397,22 +1499,20 @@ six = []
     fn poetry_conflict_is_an_error() {
         let e = err("invalid/poetry-conflict/poetry.lock", parse_poetry);
         assert!(
-            e.starts_with("invalid/poetry-conflict/poetry.lock:5:1: "),
+            e.starts_with(
+                "unresolved merge conflict markers at invalid/poetry-conflict/poetry.lock:5: "
+            ),
             "{e}"
         );
-        assert!(e.contains("merge-conflict"), "{e}");
     }
 
     #[test]
     fn poetry_lock_version_3_is_an_error() {
         let e = err("invalid/poetry-lock-version3/poetry.lock", parse_poetry);
-        assert!(
-            e.starts_with("invalid/poetry-lock-version3/poetry.lock:9: "),
-            "{e}"
-        );
-        assert!(
-            e.contains("expected lock-version 1.x or 2.x, found \"3.0\""),
-            "{e}"
+        assert_eq!(
+            e,
+            "format version \"3.0\" of invalid/poetry-lock-version3/poetry.lock:9 is not \
+             supported (supported: 1.x and 2.x)"
         );
     }
 
@@ -1485,10 +1585,13 @@ six = []
     }
 
     #[test]
-    fn requirements_cycle_is_cut() {
-        let l = load("requirements-cycle/a.txt", parse_requirements).unwrap();
-        let names: Vec<_> = l.packages.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["beta", "alpha", "requirements"]);
+    fn requirements_cycle_is_an_error() {
+        let e = err("requirements-cycle/a.txt", parse_requirements);
+        assert_eq!(
+            e,
+            "requirements-cycle/b.txt:1:1: include cycle: requirements-cycle/a.txt → \
+             requirements-cycle/b.txt → requirements-cycle/a.txt"
+        );
     }
 
     #[test]
@@ -1621,7 +1724,7 @@ six = []
         assert!(e.contains("no pinned requirements"), "{e}");
         let e = req("six==1.0\n<<<<<<< HEAD\n").unwrap_err().to_string();
         assert!(
-            e.starts_with("r.txt:2:1:") && e.contains("merge-conflict"),
+            e.starts_with("unresolved merge conflict markers at r.txt:2: "),
             "{e}"
         );
     }

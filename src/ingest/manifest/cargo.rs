@@ -15,6 +15,27 @@ use crate::ingest::{DepFact, DepKind, Ecosystem, ManifestFact};
 pub fn parse(id: &str, file: &Path, text: &str) -> Result<ManifestFact> {
     let shown = Path::new(id);
     let manifest = Manifest::from_str(text).map_err(|e| match e {
+        // cargo_toml's own wording for a dependency it cannot read ("for some reason, a
+        // dependency requirement could not be parsed") says neither what it wanted nor what
+        // it found.
+        cargo_toml::Error::Parse(t) if t.message().contains("dependency requirement") => {
+            let found = t
+                .span()
+                .and_then(|s| text.get(s))
+                .map_or(String::new(), |s| s.trim().chars().take(60).collect());
+            let located = crate::ingest::lockfile::cargo::toml_error(shown, text, &t);
+            match located {
+                Error::Parse { location, .. } => Error::Parse {
+                    location,
+                    message: format!(
+                        "failed to parse manifest: expected a dependency (a version requirement \
+                         such as \"1.2\", or a table such as {{ version = \"1.2\" }}), found \
+                         `{found}`"
+                    ),
+                },
+                other => other,
+            }
+        }
         cargo_toml::Error::Parse(t) => crate::ingest::lockfile::cargo::toml_error(shown, text, &t),
         other => Error::parse_in(shown, format!("failed to parse manifest: {other}")),
     })?;
