@@ -892,8 +892,10 @@ fn h11_symlink_loops_in_an_input_directory() {
 // ---- H12: parser differentials ------------------------------------------------------------
 
 #[test]
-fn h12_duplicate_json_keys_last_wins_like_npm() {
-    // npm (JSON.parse) keeps the last of duplicate keys.
+fn h12_a_duplicate_install_path_is_refused_naming_both_lines() {
+    // npm (JSON.parse) silently keeps the last of duplicate keys; for an install path that
+    // would hide the first pin, so blastradius refuses the file and names both lines (README,
+    // "Bad input") rather than guess which copy was installed.
     let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{
 "":{"name":"app","version":"1.0.0","dependencies":{"x":"^1.0.0"}},
 "node_modules/x":{"version":"1.0.0","resolved":"https://registry.npmjs.org/x/-/x-1.0.0.tgz"},
@@ -904,18 +906,11 @@ fn h12_duplicate_json_keys_last_wins_like_npm() {
     let r = small_stack(move || {
         load_with(&[Input::new(p)], LoadOptions::default()).map_err(|e| e.to_string())
     });
-    match r {
-        Ok(f) => {
-            let pins: Vec<(String, String)> = f.lockfiles[0]
-                .packages
-                .iter()
-                .filter(|p| p.registry)
-                .map(|p| (p.name.clone(), p.version.clone()))
-                .collect();
-            assert_eq!(pins, [("x".to_string(), "2.0.0".to_string())], "last wins");
-        }
-        Err(e) => panic!("duplicate keys: {e}"),
-    }
+    let e = r.err().expect("a duplicate install path is an error");
+    assert!(
+        e.contains("package-lock.json:4:") && e.contains("listed twice (at lines 3 and 4"),
+        "{e}"
+    );
 }
 
 #[test]
