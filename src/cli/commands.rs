@@ -17,6 +17,23 @@ use super::{
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    let timings = match &cli.command {
+        Some(Command::Rank(a)) => a.common.timings,
+        Some(Command::Reach(a)) => a.common.timings,
+        Some(Command::Explain(a)) => a.common.timings,
+        Some(Command::Export(a)) => a.common.timings,
+        Some(Command::Incident(a)) => a.common.timings,
+        Some(Command::Ingest(a)) => a.timings,
+        _ => false,
+    };
+    let result = run_command(cli);
+    if timings {
+        let _ = write!(anstream::stderr(), "{}", super::progress::timings());
+    }
+    result
+}
+
+fn run_command(cli: Cli) -> Result<()> {
     match cli.command {
         None => demo(),
         Some(Command::Rank(a)) => rank(&a, false),
@@ -87,6 +104,7 @@ fn load(common: &Common) -> Result<Loaded> {
             path: path.clone(),
             source,
         })?;
+        let _phase = super::progress::phase("loading the snapshot");
         let (graph, warnings) = crate::graph::snapshot::decode(path, &bytes)?;
         return Ok(Loaded {
             graph,
@@ -102,6 +120,7 @@ fn load(common: &Common) -> Result<Loaded> {
     } else {
         common.inputs.iter().map(Input::new).collect()
     };
+    let reading = super::progress::phase("reading inputs");
     let mut facts = ingest::load_with(
         &inputs,
         ingest::LoadOptions {
@@ -109,6 +128,7 @@ fn load(common: &Common) -> Result<Loaded> {
             max_input_size: common.max_input_size,
         },
     )?;
+    drop(reading);
     if let Some(ws) = &common.workspace {
         facts
             .lockfiles
@@ -148,7 +168,13 @@ fn load(common: &Common) -> Result<Loaded> {
     let mut warnings = facts.warnings.clone();
     warnings.sort();
     warnings.dedup();
+    let building = super::progress::phase("building the graph");
     let graph = Graph::build(&facts)?;
+    drop(building);
+    // Freeing millions of parsed strings takes a while and changes no answer.
+    let freeing = super::progress::phase("freeing parsed inputs");
+    drop(facts);
+    drop(freeing);
     Ok(Loaded {
         warnings,
         graph,
@@ -161,6 +187,7 @@ fn ingest(a: &IngestArgs) -> Result<()> {
         return Err(Error::Unknown("the input is already a snapshot".into()));
     }
     let inputs: Vec<Input> = a.inputs.iter().map(Input::new).collect();
+    let reading = super::progress::phase("reading inputs");
     let facts = ingest::load_with(
         &inputs,
         ingest::LoadOptions {
@@ -168,6 +195,7 @@ fn ingest(a: &IngestArgs) -> Result<()> {
             max_input_size: a.max_input_size,
         },
     )?;
+    drop(reading);
     let mut warnings = facts.warnings.clone();
     warnings.sort();
     warnings.dedup();
@@ -178,10 +206,14 @@ fn ingest(a: &IngestArgs) -> Result<()> {
             report::escape::message(w)
         );
     }
+    let building = super::progress::phase("building the graph");
     let graph = Graph::build(&facts)?;
     drop(facts);
+    drop(building);
+    let writing = super::progress::phase("writing the snapshot");
     let bytes = crate::graph::snapshot::encode(&graph, &warnings)?;
     write_atomic_bytes(&a.snapshot, &bytes)?;
+    drop(writing);
     let (nodes, edges) = graph.size();
     let _ = writeln!(
         anstream::stderr(),
@@ -371,17 +403,32 @@ fn headline_path(rep: &ReachReport) -> Option<Vec<String>> {
 
 fn rank(a: &RankArgs, demo: bool) -> Result<()> {
     let l = load(&a.common)?;
+    let indexing = super::progress::phase("indexing who can attack what");
     let index = AttackIndex::new(&l.graph, l.query.versions);
+    drop(indexing);
     let subject = if a.all_accounts {
         RankSubject::Accounts
     } else {
         RankSubject::Credentials
     };
+    let ranking = super::progress::phase(if a.all_accounts {
+        format!(
+            "ranking {} accounts",
+            l.graph.count(crate::graph::NodeKind::Account)
+        )
+    } else {
+        format!(
+            "ranking {} credentials",
+            l.graph.count(crate::graph::NodeKind::Credential)
+        )
+    });
     let entries = engine::rank(&l.graph, &index, &l.query, subject, true);
+    drop(ranking);
     let mut rep = RankReport::new(&entries, &l.query, a.all_accounts);
     rep.warnings = l.warnings.clone();
     if a.summary || a.plot.is_some() {
         let ranked: Vec<Source> = entries.iter().map(|e| e.source).collect();
+        let _phase = super::progress::phase("computing the concentration curve");
         let curve = engine::curve(&l.graph, &index, &l.query, &ranked, true);
         rep.summary = Some(report::Summary::new(&curve));
     }
@@ -531,6 +578,7 @@ fn demo() -> Result<()> {
             cache: None,
             offline: false,
             max_input_size: crate::ingest::detect::DEFAULT_MAX_INPUT_SIZE,
+            timings: false,
         },
     };
     rank(&args, true)

@@ -2,6 +2,7 @@
 //! one function in [`commands`]. Usage errors exit 2 (clap), failures to answer exit 1.
 
 pub mod commands;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -93,6 +94,9 @@ pub struct IngestArgs {
     /// Largest input document read (bytes, or with a unit: 512MiB, 2GiB).
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = crate::ingest::detect::parse_size)]
     pub max_input_size: u64,
+    /// Print the wall time of each phase (reading, graph, ranking, output) to stderr at the end.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Output formats.
@@ -146,7 +150,9 @@ pub struct Common {
     /// Largest input document read (bytes, or with a unit: 512MiB, 2GiB); a larger one is an
     /// error, found from its size before reading it.
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = crate::ingest::detect::parse_size)]
-    pub max_input_size: u64,
+    pub max_input_size: u64,    /// Print the wall time of each phase (reading, graph, ranking, output) to stderr at the end.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 const FETCH_EXAMPLES: &str = "\
