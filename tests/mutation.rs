@@ -36,7 +36,7 @@ fn fixtures_dir() -> PathBuf {
 /// Every file under `dir`, sorted.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .collect();
     entries.sort();
@@ -84,15 +84,13 @@ fn parser_for(path: &Path, bytes: &[u8]) -> Option<&'static Parser> {
         } else {
             pick("requirements")
         }
-    } else if name.ends_with("index.jsonl")
-        || dir.contains("/index-")
-        || name.ends_with(".index")
-    {
+    } else if name.ends_with("index.jsonl") || dir.contains("/index-") || name.ends_with(".index") {
         pick("sparse_index")
     } else if name.ends_with(".json") {
         if name.ends_with("package.json") {
             pick("package_json")
-        } else if name.contains("packument") || dir.ends_with("/npm") && !dir.contains("lockfiles")
+        } else if name.contains("packument")
+            || (dir.ends_with("/npm") && !dir.contains("lockfiles"))
         {
             pick("npm_packument")
         } else if name.contains("pypi") || dir.ends_with("/pypi") {
@@ -178,6 +176,7 @@ fn built_inputs() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 /// A crates.io database dump in the real layout, two crates and one dependency.
 fn tiny_dump() -> Vec<u8> {
     const DIR: &str = "2025-09-08-020031";
+    let sha = format!("\\x{}", "ab".repeat(32));
     let tables: [(&str, &str); 6] = [
         (
             "crates.csv",
@@ -194,8 +193,8 @@ fn tiny_dump() -> Vec<u8> {
         (
             "versions.csv",
             "bin_names,categories,crate_id,crate_size,created_at,description,documentation,downloads,edition,features,has_lib,homepage,id,keywords,license,links,num,num_no_build,published_by,repository,rust_version,tar_sha256,updated_at,yanked\n\
-             {},{},1,10,2024-01-01 10:00:00,,,7,2021,{},t,,10,{},MIT,,1.0.0,1.0.0,1,,,,2024-05-01 00:00:00,f\n\
-             {},{},2,10,2024-02-01 10:00:00,,,7,2021,{},t,,20,{},MIT,,0.3.0,0.3.0,,,,,2024-05-01 00:00:00,t\n",
+             {},{},1,10,2024-01-01 10:00:00,,,7,2021,{},t,,10,{},MIT,,1.0.0,1.0.0,1,,,SHA,2024-05-01 00:00:00,f\n\
+             {},{},2,10,2024-02-01 10:00:00,,,7,2021,{},t,,20,{},MIT,,0.3.0,0.3.0,,,,SHA,2024-05-01 00:00:00,t\n",
         ),
         (
             "dependencies.csv",
@@ -219,6 +218,7 @@ fn tiny_dump() -> Vec<u8> {
     add(format!("{DIR}/"), b"", true);
     add(format!("{DIR}/data/"), b"", true);
     for (name, csv) in tables {
+        let csv = csv.replace("SHA", &sha);
         add(format!("{DIR}/data/{name}"), csv.as_bytes(), false);
     }
     let raw = tar.into_inner().unwrap();
@@ -257,10 +257,21 @@ fn report(what: &str, failures: Vec<(String, Vec<u8>, String)>) {
     let dir = std::env::temp_dir().join("blastradius-mutation-failures");
     std::fs::create_dir_all(&dir).unwrap();
     let mut msg = format!("{what}: {} violations\n", failures.len());
-    for (i, (name, bytes, why)) in failures.iter().take(20).enumerate() {
-        let file = dir.join(format!("{i}.bin"));
+    // One line per distinct reason (its first 100 characters), with how often it came up.
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (i, (name, bytes, why)) in failures.iter().enumerate() {
+        let key: String = why.chars().take(100).collect();
+        if let Some(s) = seen.iter_mut().find(|s| s.0 == key) {
+            s.1 += 1;
+            continue;
+        }
+        seen.push((key, 1));
+        let file = dir.join(format!("{what}-{i}.bin").replace(' ', "-"));
         std::fs::write(&file, bytes).unwrap();
         msg.push_str(&format!("  {name}: {why} (input: {})\n", file.display()));
+    }
+    for (why, n) in seen {
+        msg.push_str(&format!("  {n:>6} x {why}\n"));
     }
     panic!("{msg}");
 }
@@ -372,8 +383,9 @@ fn mutate(bytes: &[u8], seed: u64) -> Vec<u8> {
 }
 
 fn hash(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, c| (h ^ c as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, c| {
+        (h ^ c as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 #[test]
@@ -389,7 +401,10 @@ fn seeded_mutants_of_every_fixture_keep_the_invariants() {
         .par_iter()
         .map(|&(i, k)| {
             let c = &cases[i];
-            let m = mutate(&c.bytes, SEED ^ hash(&c.name) ^ (k as u64).wrapping_mul(0x9e37));
+            let m = mutate(
+                &c.bytes,
+                SEED ^ hash(&c.name) ^ (k as u64).wrapping_mul(0x9e37),
+            );
             let label = c.parser.label();
             let outcome = catch_unwind(AssertUnwindSafe(|| (c.parser.run)(&label, &m)));
             let (ok, positioned) = match &outcome {
@@ -413,7 +428,11 @@ fn seeded_mutants_of_every_fixture_keep_the_invariants() {
         jobs.len() - ok - positioned,
         started.elapsed()
     );
-    assert!(jobs.len() >= 100_000, "the smoke test runs {} mutants", jobs.len());
+    assert!(
+        jobs.len() >= 100_000,
+        "the smoke test runs {} mutants",
+        jobs.len()
+    );
     report("mutation smoke", failures);
 }
 
@@ -433,8 +452,7 @@ fn m9_every_valid_fixture_cut_at_fifteen_points() {
         .filter_map(|&(i, k)| {
             let c = &cases[i];
             let cut = &c.bytes[..c.bytes.len() * k / 16];
-            check(c.parser, cut)
-                .map(|why| (format!("{} cut at {k}/16", c.name), cut.to_vec(), why))
+            check(c.parser, cut).map(|why| (format!("{} cut at {k}/16", c.name), cut.to_vec(), why))
         })
         .collect();
     eprintln!(

@@ -200,7 +200,9 @@ pub fn unlocated(label: &Path, e: &Error) -> Option<String> {
             if location_shape(rest) {
                 None
             } else {
-                Some(format!("location {location:?} is not LABEL[:LINE[:COL]] or LABEL: PATH"))
+                Some(format!(
+                    "location {location:?} is not LABEL[:LINE[:COL]] or LABEL: PATH"
+                ))
             }
         }
         Error::Io { .. } | Error::Unrecognised { .. } => None,
@@ -247,7 +249,11 @@ pub fn version_req(bytes: &[u8]) -> Option<String> {
         match (&a, &b) {
             (Ok(x), Ok(y)) if format!("{x:?}") == format!("{y:?}") => {}
             (Err(x), Err(y)) if x == y => {}
-            _ => return Some(format!("{eco}: parsing {req:?} twice differs: {a:?} / {b:?}")),
+            _ => {
+                return Some(format!(
+                    "{eco}: parsing {req:?} twice differs: {a:?} / {b:?}"
+                ))
+            }
         }
         if let (Ok(r), Some(v)) = (&a, Version::parse(eco, ver)) {
             if r.matches(&v) != b.as_ref().unwrap().matches(&v) {

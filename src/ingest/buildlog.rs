@@ -45,6 +45,19 @@ pub fn parse(shown: &Path, canonical: &Path, text: &str) -> Result<Vec<BuildFact
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
+    // Rows are indexed by column below: a file with another header (fewer columns) is refused
+    // here rather than read past its end (found by fuzzing, tests/fixtures/regress/r7-*).
+    let header_ok = reader
+        .headers()
+        .is_ok_and(|h| h.iter().eq(HEADER.iter().copied()));
+    if !header_ok {
+        return Err(Error::parse_at(
+            shown,
+            1,
+            None,
+            format!("expected the build log header {}", HEADER.join(",")),
+        ));
+    }
     let mut out: Vec<BuildFact> = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|e| {
