@@ -249,8 +249,11 @@ fn check(p: &Parser, bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Fails listing up to 20 violations, each with its input written out for replay.
-fn report(what: &str, failures: Vec<(String, Vec<u8>, String)>) {
+/// A violation: what was parsed, the input, and why it breaks an invariant.
+type Failure = (String, Vec<u8>, String);
+
+/// Fails listing every distinct violation once, with its input written out for replay.
+fn report(what: &str, failures: Vec<Failure>) {
     if failures.is_empty() {
         return;
     }
@@ -320,12 +323,21 @@ fn every_regression_fixture_is_replayed_by_its_parser() {
         names.iter().all(|n| n.starts_with("r7-")),
         "regression fixtures are named r<issue>-<slug>: {names:?}"
     );
-    for f in &files {
-        let bytes = std::fs::read(f).unwrap();
-        let p = parser_for(f, &bytes)
-            .unwrap_or_else(|| panic!("{}: no parser for this name", f.display()));
-        assert_eq!(check(p, &bytes), None, "{}", f.display());
-    }
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let bytes = std::fs::read(f).unwrap();
+            let p = parser_for(f, &bytes)
+                .unwrap_or_else(|| panic!("{}: no parser for this name", f.display()));
+            check(p, &bytes).map(|why| format!("{}: {why}", f.display()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        files.len() >= 10,
+        "only {} regression fixtures",
+        files.len()
+    );
 }
 
 /// How many mutants a fixture of `len` bytes gets.
@@ -397,7 +409,7 @@ fn seeded_mutants_of_every_fixture_keep_the_invariants() {
         .enumerate()
         .flat_map(|(i, c)| (0..mutants_for(c.bytes.len())).map(move |k| (i, k)))
         .collect();
-    let results: Vec<(bool, bool, Option<(String, Vec<u8>, String)>)> = jobs
+    let results: Vec<(bool, bool, Option<Failure>)> = jobs
         .par_iter()
         .map(|&(i, k)| {
             let c = &cases[i];

@@ -43,6 +43,18 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             }
         }
     }
+    if let Some(bad) = non_ascii_checksum(&table) {
+        let line = text
+            .lines()
+            .position(|l| l.contains(bad))
+            .map_or(1, |i| i + 1);
+        return Err(Error::parse_at(
+            shown,
+            line,
+            None,
+            format!("failed to parse lock file: invalid checksum {bad:?}: expected 64 hex digits"),
+        ));
+    }
     let lock: cargo_lock::Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
         let msg = e.to_string();
         match locate_toml_message(&msg) {
@@ -127,6 +139,29 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
         packages,
         roots,
     })
+}
+
+/// A checksum (`[[package]] checksum` or a v1 `[metadata]` `"checksum …"` entry) that is not
+/// ASCII: cargo-lock 11 slices it two bytes at a time and panics inside a multi-byte character
+/// (found by fuzzing, tests/fixtures/regress/r7-cargo-checksum-non-ascii.Cargo.lock).
+fn non_ascii_checksum(table: &toml::Table) -> Option<&str> {
+    let in_packages = table
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("checksum"));
+    let in_metadata = table
+        .get("metadata")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("checksum "))
+        .map(|(_, v)| v);
+    in_packages
+        .chain(in_metadata)
+        .filter_map(toml::Value::as_str)
+        .find(|c| !c.is_ascii())
 }
 
 /// Turns a `toml` error into a located parse error.
