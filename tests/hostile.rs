@@ -906,7 +906,7 @@ fn h12_a_duplicate_install_path_is_refused_naming_both_lines() {
     let r = small_stack(move || {
         load_with(&[Input::new(p)], LoadOptions::default()).map_err(|e| e.to_string())
     });
-    let e = r.err().expect("a duplicate install path is an error");
+    let e = r.expect_err("a duplicate install path is an error");
     assert!(
         e.contains("package-lock.json:4:") && e.contains("listed twice (at lines 3 and 4"),
         "{e}"

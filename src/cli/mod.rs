@@ -150,7 +150,8 @@ pub struct Common {
     /// Largest input document read (bytes, or with a unit: 512MiB, 2GiB); a larger one is an
     /// error, found from its size before reading it.
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = crate::ingest::detect::parse_size)]
-    pub max_input_size: u64,    /// Print the wall time of each phase (reading, graph, ranking, output) to stderr at the end.
+    pub max_input_size: u64,
+    /// Print the wall time of each phase (reading, graph, ranking, output) to stderr at the end.
     #[arg(long)]
     pub timings: bool,
 }

@@ -1,5 +1,6 @@
 //! What a long run is doing: a spinner naming the current phase (reading inputs, building the
-//! graph, ranking) with its elapsed time when stderr is a terminal, and with `--timings` one
+//! graph, ranking) with its elapsed time when stderr is a terminal and the phase runs longer
+//! than a second, and with `--timings` one
 //! line per phase at the end, so a slow run on a whole registry shows where its time goes.
 
 use std::io::IsTerminal;
@@ -9,40 +10,65 @@ use std::time::{Duration, Instant};
 /// Phases finished so far in this process, in order, with their wall time.
 static DONE: Mutex<Vec<(String, Duration)>> = Mutex::new(Vec::new());
 
-/// One phase: shown while it runs, recorded when dropped.
+/// A phase shorter than this never draws anything: quick runs (and tests reading a terminal)
+/// see no spinner, as with cargo's progress bar.
+const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+/// One phase: shown while it runs (after [`SHOW_AFTER`]), recorded when dropped.
 pub struct Phase {
     name: String,
     started: Instant,
-    spinner: indicatif::ProgressBar,
+    /// Tells the spinner thread the phase is over.
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    spinner: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Starts a phase (`what` is shown as "blastradius: <what>…" while it runs).
+/// Starts a phase (`what` is shown as "blastradius: <what>… <elapsed>" while it runs).
 pub fn phase(what: impl Into<String>) -> Phase {
     let name = what.into();
-    let spinner = if std::io::stderr().is_terminal() {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} blastradius: {msg}… {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        s.set_message(name.clone());
-        s.enable_steady_tick(Duration::from_millis(120));
-        s
+    let started = Instant::now();
+    let interactive =
+        std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+    let (stop, spinner) = if interactive {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let message = name.clone();
+        let handle = std::thread::spawn(move || {
+            if rx.recv_timeout(SHOW_AFTER).is_ok() {
+                return;
+            }
+            let s = indicatif::ProgressBar::new_spinner();
+            s.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} blastradius: {msg}… {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            s.set_message(message);
+            s.enable_steady_tick(Duration::from_millis(120));
+            let _ = rx.recv();
+            s.finish_and_clear();
+        });
+        (Some(tx), Some(handle))
     } else {
-        indicatif::ProgressBar::hidden()
+        (None, None)
     };
     Phase {
         name,
-        started: Instant::now(),
+        started,
+        stop,
         spinner,
     }
 }
 
 impl Drop for Phase {
     fn drop(&mut self) {
-        self.spinner.finish_and_clear();
+        let took = self.started.elapsed();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.spinner.take() {
+            let _ = handle.join();
+        }
         if let Ok(mut done) = DONE.lock() {
-            done.push((std::mem::take(&mut self.name), self.started.elapsed()));
+            done.push((std::mem::take(&mut self.name), took));
         }
     }
 }

@@ -63,9 +63,11 @@ struct OsvPackage {
 /// Reads a bad-version list or an OSV record (or a JSON array of them). Errors name the file
 /// and the line (lists) or what was expected (JSON).
 pub fn parse_file(shown: &Path, text: &str) -> Result<Vec<BadSpec>> {
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let text = text.trim_start_matches('\u{feff}');
+    let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return parse_osv(shown, trimmed);
+        // The whole text, leading blank lines included, so serde's lines are the file's.
+        return parse_osv(shown, text, trimmed.starts_with('['));
     }
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -94,18 +96,22 @@ pub fn parse_file(shown: &Path, text: &str) -> Result<Vec<BadSpec>> {
     Ok(out)
 }
 
-fn parse_osv(shown: &Path, text: &str) -> Result<Vec<BadSpec>> {
-    let records: Vec<Osv> = if text.starts_with('[') {
+fn parse_osv(shown: &Path, text: &str, array: bool) -> Result<Vec<BadSpec>> {
+    let records: Vec<Osv> = if array {
         serde_json::from_str(text)
     } else {
         serde_json::from_str::<Osv>(text).map(|r| vec![r])
     }
     .map_err(|e| {
+        // serde_json says column 0 when the error is at a line's end (before its newline).
+        let column = (e.column() > 0).then(|| e.column());
+        let msg = e.to_string();
+        let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
         Error::parse_at(
             shown,
             e.line(),
-            Some(e.column()),
-            format!("expected an OSV record: {e}"),
+            column,
+            format!("expected an OSV record: {msg}"),
         )
     })?;
     let mut out = Vec::new();

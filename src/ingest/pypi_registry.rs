@@ -569,6 +569,16 @@ enum Entry {
 /// is kept as written in `target`; one that mentions `extra` makes the edge optional (it is
 /// still an edge: SPEC §4 rule 3).
 fn requirement(file: &Path, path: &str, text: &str) -> Result<Entry> {
+    if let Some((_, why)) = crate::ingest::lockfile::python::pep508_guard(text) {
+        return Err(at(
+            file,
+            path,
+            format!(
+                "expected a PEP 508 requirement, found {:?}: {why}",
+                clip(text)
+            ),
+        ));
+    }
     let parsed = pep508_rs::Requirement::<UnreadUrl>::from_str(text).map_err(|e| {
         at(
             file,

@@ -841,10 +841,15 @@ fn from_v1(
             let key: &str = &k.0;
             let written = d.version.as_ref().map_or("", |v| &*v.0);
             let (name, version) = match written.strip_prefix("npm:") {
-                Some(spec) => match spec[1.min(spec.len())..].rfind('@') {
-                    Some(at) => (&spec[..at + 1], &spec[at + 2..]),
-                    None => (spec, ""),
-                },
+                // Past the first character (a scope's `@`), which may be multi-byte (fuzzing:
+                // tests/fixtures/regress/r7-npm-alias-multibyte.package-lock.json).
+                Some(spec) => {
+                    let from = spec.chars().next().map_or(0, char::len_utf8);
+                    match spec[from..].rfind('@') {
+                        Some(at) => (&spec[..from + at], &spec[from + at + 1..]),
+                        None => (spec, ""),
+                    }
+                }
                 None => (key, written),
             };
             let idx = packages.len();

@@ -635,7 +635,7 @@ impl<'a> Builder<'a> {
         };
         let found = skip.and_then(|s| {
             let from = if sep == '@' { s.max(1) } else { s };
-            key[from..].find(sep).map(|i| from + i)
+            key.get(from..)?.find(sep).map(|i| from + i)
         });
         match found {
             Some(i) if i > 0 && i + 1 < key.len() => Ok((&key[..i], &key[i + 1..])),

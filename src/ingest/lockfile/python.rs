@@ -1061,6 +1061,9 @@ fn read_requirement(
 pub(crate) fn pep508(
     req: &str,
 ) -> std::result::Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, (usize, String)> {
+    if let Some(bad) = pep508_guard(req) {
+        return Err(bad);
+    }
     pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(req).map_err(|e| {
         let why = match &e.message {
             pep508_rs::Pep508ErrorSource::UrlError(_) => "invalid URL".to_owned(),
@@ -1068,6 +1071,79 @@ pub(crate) fn pep508(
         };
         (e.start.min(req.len()), why)
     })
+}
+
+/// Refuses, before pep508_rs 0.9 sees them, the requirements it panics on (found by fuzzing,
+/// tests/fixtures/regress/r7-pep508-*): a package or extra name that ends in `-`, `_` or `.`
+/// and is followed by more text (`acme- ==1`, `a[b-]`: "validation should match PEP 508
+/// parsing"), and a non-ASCII character outside quotes in the markers (`; python_version <
+/// "3" é`: it slices by a count of characters). Returns the byte offset and why.
+pub(crate) fn pep508_guard(req: &str) -> Option<(usize, String)> {
+    pep508_name_guard(req).or_else(|| pep508_marker_guard(req))
+}
+
+/// A non-ASCII character outside quotes after the marker `;` (for a URL requirement, the
+/// first `;` after whitespace, since a URL may hold one).
+fn pep508_marker_guard(req: &str) -> Option<(usize, String)> {
+    let head = req.split(';').next().unwrap_or(req);
+    let url = head.contains('@');
+    let mut quote: Option<char> = None;
+    let mut in_marker = false;
+    let mut prev = ' ';
+    for (i, c) in req.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if !in_marker => in_marker = c == ';' && (!url || prev.is_whitespace()),
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if !c.is_ascii() => {
+                return Some((
+                    i,
+                    format!("Expected a marker (ASCII outside quotes), found `{c}`"),
+                ))
+            }
+            None => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+fn pep508_name_guard(req: &str) -> Option<(usize, String)> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let skip_ws = |at: usize| at + (req[at..].len() - req[at..].trim_start().len());
+    // The name (or one extra) starting at `at`: where it ends, or the error when its last
+    // character is a separator.
+    let word = |at: usize, what: &str| -> Result<usize, (usize, String)> {
+        let len = req[at..]
+            .find(|c: char| !is_name(c))
+            .unwrap_or(req.len() - at);
+        match req[at..at + len].chars().last() {
+            Some(c @ ('-' | '_' | '.')) => Err((
+                at + len - 1,
+                format!("{what} must end with an alphanumeric character, not '{c}'"),
+            )),
+            _ => Ok(at + len),
+        }
+    };
+    let mut at = match word(skip_ws(0), "Package name") {
+        Ok(end) => skip_ws(end),
+        Err(e) => return Some(e),
+    };
+    if !req[at..].starts_with('[') {
+        return None;
+    }
+    at += 1;
+    loop {
+        at = match word(skip_ws(at), "Extra name") {
+            Ok(end) => skip_ws(end),
+            Err(e) => return Some(e),
+        };
+        if !req[at..].starts_with(',') {
+            return None;
+        }
+        at += 1;
+    }
 }
 
 /// The version after `===` or `==` exactly as written in the requirement (before any markers).
