@@ -99,6 +99,18 @@ impl Plan {
                 comp_of[m as usize] = c as u32;
             }
         }
+        // A lockfile reaches a lane when any package it pins does. A pinned package q whose
+        // first hop (in both modes) includes another pinned package p from a later component
+        // never adds a bit: seeding q sets p's transitive bits, and closing carries q's on to
+        // p. So only the undominated packages are ORed, a few hundred of a lockfile's
+        // thousands. Later-component-only keeps the relation acyclic.
+        let mut headroom_rev: Vec<Vec<u32>> = vec![Vec::new(); headroom.len()];
+        for q in 0..headroom.len() {
+            for &p in headroom.get(q) {
+                headroom_rev[p as usize].push(q as u32);
+            }
+        }
+        let mut pinned = vec![false; headroom.len()];
         let lock_pkgs = Adj::new(g.lockfiles().map(|l| {
             let mut v: Vec<u32> = g
                 .lockfile(l)
@@ -109,6 +121,21 @@ impl Plan {
                 .collect();
             v.sort_unstable();
             v.dedup();
+            for &p in &v {
+                pinned[p as usize] = true;
+            }
+            let mut dominated = std::collections::HashSet::new();
+            for &p in &v {
+                for &q in &headroom_rev[p as usize] {
+                    if pinned[q as usize] && comp_of[q as usize] < comp_of[p as usize] {
+                        dominated.insert(q);
+                    }
+                }
+            }
+            for &p in &v {
+                pinned[p as usize] = false;
+            }
+            v.retain(|p| !dominated.contains(p));
             v
         }));
         // Only environments where dependency code runs can be reached.
