@@ -1,7 +1,7 @@
 //! The two-pass builder: first every node, kind by kind and each kind in sorted order (so the
 //! same facts give the same indices whatever the input order), then every edge.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;
@@ -57,49 +57,45 @@ impl Graph {
         let pid = |e: Ecosystem, n: &str| package_index[e as usize][n];
 
         // Versions: registry metadata first (it wins over a bare lockfile pin), then pins.
-        let mut ver_map: BTreeMap<(PackageId, VersionKey), VersionNode> = BTreeMap::new();
-        let mut ver_facts: BTreeMap<(PackageId, VersionKey), usize> = BTreeMap::new();
-        for (i, v) in facts.versions.iter().enumerate() {
-            let p = pid(v.ecosystem, &v.name);
-            let key = VersionKey::new(v.ecosystem, &v.version);
-            ver_facts.insert((p, key.clone()), i);
-            ver_map.insert(
-                (p, key.clone()),
-                VersionNode {
-                    package: p,
-                    version: v.version.clone(),
-                    parsed: key.parsed.clone(),
-                    yanked: v.yanked,
-                    published: v.published,
-                    has_metadata: v.deps_known,
-                    publisher: v.publisher.clone(),
-                    install_script: v.install_script,
-                },
-            );
-        }
-        for l in &facts.lockfiles {
-            for e in l.packages.iter().filter(|p| p.registry) {
-                let p = pid(l.ecosystem, &e.name);
-                let key = VersionKey::new(l.ecosystem, &e.version);
-                ver_map
-                    .entry((p, key.clone()))
-                    .or_insert_with(|| VersionNode {
-                        package: p,
-                        version: e.version.clone(),
-                        parsed: key.parsed.clone(),
-                        yanked: false,
-                        published: None,
-                        has_metadata: false,
-                        publisher: None,
-                        install_script: false,
-                    });
-            }
-        }
+        // Keys are parsed in parallel and sorted once; a pin adds a version only when no
+        // registry record has it (rank 1 sorts after rank 0 and is dropped by the dedup).
+        use rayon::prelude::*;
+        let mut pins: Vec<(PackageId, &str)> = facts
+            .lockfiles
+            .iter()
+            .flat_map(|l| {
+                l.packages
+                    .iter()
+                    .filter(|p| p.registry)
+                    .map(move |e| (pid(l.ecosystem, &e.name), e.version.as_str()))
+            })
+            .collect();
+        pins.par_sort_unstable();
+        pins.dedup();
+        // (package, key, 0 = registry fact / 1 = pin, fact index)
+        let mut rows: Vec<(PackageId, VersionKey, u8, usize)> = facts
+            .versions
+            .par_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (
+                    pid(v.ecosystem, &v.name),
+                    VersionKey::new(v.ecosystem, &v.version),
+                    0,
+                    i,
+                )
+            })
+            .collect();
+        rows.par_extend(pins.par_iter().map(|&(p, version)| {
+            let eco = packages[p.index()].ecosystem;
+            (p, VersionKey::new(eco, version), 1, usize::MAX)
+        }));
+        rows.par_sort_unstable_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        rows.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
         let mut version_ranges = vec![0u32..0u32; packages.len()];
-        let mut versions = Vec::with_capacity(ver_map.len());
-        let mut version_lookup: FxHashMap<(PackageId, String), VersionId> = FxHashMap::default();
-        let mut fact_of_version = Vec::with_capacity(ver_map.len());
-        for ((p, key), node) in ver_map {
+        let mut versions = Vec::with_capacity(rows.len());
+        let mut fact_of_version = Vec::with_capacity(rows.len());
+        for (p, key, rank, fi) in rows {
             let id = VersionId::from_index(versions.len());
             let r = &mut version_ranges[p.index()];
             if r.start == r.end {
@@ -107,10 +103,38 @@ impl Graph {
             } else {
                 r.end = id.0 + 1;
             }
-            version_lookup.insert((p, node.version.clone()), id);
-            fact_of_version.push(ver_facts.get(&(p, key)).copied());
+            let node = if rank == 0 {
+                let v = &facts.versions[fi];
+                VersionNode {
+                    package: p,
+                    version: key.raw,
+                    parsed: key.parsed,
+                    yanked: v.yanked,
+                    published: v.published,
+                    has_metadata: v.deps_known,
+                    publisher: v.publisher.clone(),
+                    install_script: v.install_script,
+                }
+            } else {
+                VersionNode {
+                    package: p,
+                    version: key.raw,
+                    parsed: key.parsed,
+                    yanked: false,
+                    published: None,
+                    has_metadata: false,
+                    publisher: None,
+                    install_script: false,
+                }
+            };
+            fact_of_version.push((rank == 0).then_some(fi));
             versions.push(node);
         }
+        let version_lookup: FxHashMap<(PackageId, &str), VersionId> = versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((v.package, v.version.as_str()), VersionId::from_index(i)))
+            .collect();
 
         // Accounts: inventory, registry owners, then synthetic owners for unowned packages.
         let inv = facts.inventory.as_ref();
@@ -279,7 +303,7 @@ impl Graph {
                     version: e.version.clone(),
                     node: e
                         .registry
-                        .then(|| version_lookup[&(pid(l.ecosystem, &e.name), e.version.clone())]),
+                        .then(|| version_lookup[&(pid(l.ecosystem, &e.name), e.version.as_str())]),
                     deps: e.deps.iter().map(|&d| d as u32).collect(),
                 })
                 .collect();
@@ -704,7 +728,8 @@ impl PartialOrd for VersionKey {
 #[derive(Default)]
 struct Interner {
     reqs: Vec<Req>,
-    req_ix: FxHashMap<(Ecosystem, String), u32>,
+    /// Per ecosystem (indexed by `Ecosystem as usize`), looked up by `&str`.
+    req_ix: [FxHashMap<String, u32>; 3],
     strings: Vec<String>,
     str_ix: FxHashMap<String, u32>,
 }
@@ -713,8 +738,7 @@ impl Interner {
     /// The same text means different things per ecosystem (`1.2.3` is a caret in Cargo and an
     /// exact pin in npm), so requirements are interned per ecosystem.
     fn req(&mut self, eco: Ecosystem, text: &str) -> u32 {
-        let key = (eco, text.to_owned());
-        if let Some(&i) = self.req_ix.get(&key) {
+        if let Some(&i) = self.req_ix[eco as usize].get(text) {
             return i;
         }
         self.reqs.push(Req {
@@ -723,7 +747,7 @@ impl Interner {
             parsed: Requirement::parse(eco, text).ok(),
         });
         let i = (self.reqs.len() - 1) as u32;
-        self.req_ix.insert(key, i);
+        self.req_ix[eco as usize].insert(text.to_owned(), i);
         i
     }
 

@@ -629,9 +629,14 @@ fn load_file(
         text
     } else {
         let found = secrets::findings(display, text);
-        facts.warnings.extend(found.iter().map(ToString::to_string));
-        redacted = secrets::redact(text);
-        &*redacted
+        if found.is_empty() {
+            // Nothing found means nothing to redact: skip the second pass.
+            text
+        } else {
+            facts.warnings.extend(found.iter().map(ToString::to_string));
+            redacted = secrets::redact(text);
+            &*redacted
+        }
     };
     match kind {
         Kind::Index => {
