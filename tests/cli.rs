@@ -1798,3 +1798,47 @@ fn rank_top_says_what_it_hides_and_explains_only_what_it_shows() {
         "{explained}"
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// Phase timings
+// ------------------------------------------------------------------------------------------
+
+/// `--timings` names every phase of a rank once, in order, with a time, and a total; without
+/// it stderr carries no timing lines, and stdout is the same either way.
+#[test]
+fn timings_name_each_phase_and_leave_the_answer_alone() {
+    let at = "--at=2026-06-01T00:00:00Z";
+    let with = ok(&["rank", "--format", "json", at, "--timings"]);
+    let without = ok(&["rank", "--format", "json", at]);
+    assert_eq!(with.stdout, without.stdout);
+    assert!(!without.stderr.contains("timing:"), "{}", without.stderr);
+    let phases: Vec<&str> = with
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: "))
+        .map(|l| l.rsplit_once("  ").map_or(l, |(name, _)| name).trim())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "reading inputs",
+            "building the graph",
+            "freeing parsed inputs",
+            "indexing who can attack what",
+            "ranking 13 credentials",
+            "total"
+        ],
+        "{}",
+        with.stderr
+    );
+    for l in with.stderr.lines().filter(|l| l.starts_with("timing: ")) {
+        let secs = l
+            .trim_end()
+            .strip_suffix(" s")
+            .and_then(|l| l.rsplit(' ').next());
+        assert!(
+            secs.is_some_and(|s| s.parse::<f64>().is_ok()),
+            "no time in {l:?}"
+        );
+    }
+}
