@@ -160,21 +160,7 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
         .filter(|l| !seen_files.contains(&l.file))
         .map(|l| (l.file.clone(), l.id.clone()))
         .collect();
-    let jobs = named
-        .into_iter()
-        .map(|(path, display)| Job {
-            path,
-            display,
-            explicit: true,
-        })
-        .collect();
-    load_jobs(
-        jobs,
-        false,
-        (keep_going, limit),
-        &mut facts,
-        &mut seen_files,
-    )?;
+    load_named(named, (keep_going, limit), &mut facts, &mut seen_files)?;
     // So are the lockfiles a build log names, and, for fresh builds, the manifest beside each.
     let mut wanted: Vec<(PathBuf, String)> = Vec::new();
     for b in &facts.builds {
@@ -200,23 +186,28 @@ pub fn load_with(inputs: &[Input], opts: LoadOptions) -> Result<Facts> {
             }
         }
     }
-    let jobs = wanted
+    load_named(wanted, (keep_going, limit), &mut facts, &mut seen_files)?;
+    facts.canonicalise();
+    Ok(facts)
+}
+
+/// Loads files another input names (an inventory's lockfiles, a build's lockfile and
+/// manifest): each must be recognised, and a missing one is subject to `--keep-going`.
+fn load_named(
+    files: Vec<(PathBuf, String)>,
+    opts: (bool, u64),
+    facts: &mut Facts,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<()> {
+    let jobs = files
         .into_iter()
-        .map(|(file, display)| Job {
-            path: file.canonicalize().unwrap_or(file),
+        .map(|(path, display)| Job {
+            path,
             display,
             explicit: true,
         })
         .collect();
-    load_jobs(
-        jobs,
-        false,
-        (keep_going, limit),
-        &mut facts,
-        &mut seen_files,
-    )?;
-    facts.canonicalise();
-    Ok(facts)
+    load_jobs(jobs, false, opts, facts, seen)
 }
 
 /// Under `--keep-going`, turns a failed input into a warning naming it.
