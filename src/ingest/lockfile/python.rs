@@ -1077,12 +1077,13 @@ pub(crate) fn pep508(
 /// tests/fixtures/regress/r7-pep508-*): a package or extra name that ends in `-`, `_` or `.`
 /// and is followed by more text (`acme- ==1`, `a[b-]`: "validation should match PEP 508
 /// parsing"), and a non-ASCII character outside quotes in the markers (`; python_version <
-/// "3" é`: it slices by a count of characters). Returns the byte offset and why.
+/// "3" é`, or in a quoted word after an expression: it slices by a count of characters).
+/// Returns the byte offset and why.
 pub(crate) fn pep508_guard(req: &str) -> Option<(usize, String)> {
     pep508_name_guard(req).or_else(|| pep508_marker_guard(req))
 }
 
-/// A non-ASCII character outside quotes after the marker `;` (for a URL requirement, the
+/// A non-ASCII character after the marker `;` (for a URL requirement, the
 /// first `;` after whitespace, since a URL may hold one).
 fn pep508_marker_guard(req: &str) -> Option<(usize, String)> {
     let head = req.split(';').next().unwrap_or(req);
@@ -1093,15 +1094,14 @@ fn pep508_marker_guard(req: &str) -> Option<(usize, String)> {
     for (i, c) in req.char_indices() {
         match quote {
             Some(q) if c == q => quote = None,
-            Some(_) => {}
             None if !in_marker => in_marker = c == ';' && (!url || prev.is_whitespace()),
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if !c.is_ascii() => {
-                return Some((
-                    i,
-                    format!("Expected a marker (ASCII outside quotes), found `{c}`"),
-                ))
+            // Inside quotes too: a quoted word where `and`/`or` may follow an expression
+            // (`; python_version < "" "é`) is sliced the same way.
+            _ if !c.is_ascii() => {
+                return Some((i, format!("Expected a marker (ASCII only), found `{c}`")))
             }
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
             None => {}
         }
         prev = c;
