@@ -428,7 +428,8 @@ impl Graph {
         }
         let Interner { reqs, strings, .. } = interner;
 
-        // ---- pass 2: edges --------------------------------------------------------------
+        // ---- pass 2: the relations, as CSR tables (the petgraph view is derived from
+        // them on first use: see `Graph::petgraph`) ---------------------------------------
         let counts = [
             credentials.len(),
             accounts.len(),
@@ -443,48 +444,11 @@ impl Graph {
         for k in 0..8 {
             starts[k + 1] = starts[k] + u32::try_from(counts[k]).expect("too many nodes");
         }
-        let mut g: DiGraph<NodeRef, Edge, u32> =
-            DiGraph::with_capacity(starts[8] as usize, deps.len() + versions.len() * 2);
-        for i in 0..counts[0] {
-            g.add_node(NodeRef::Credential(CredentialId::from_index(i)));
-        }
-        for i in 0..counts[1] {
-            g.add_node(NodeRef::Account(AccountId::from_index(i)));
-        }
-        for i in 0..counts[2] {
-            g.add_node(NodeRef::Package(PackageId::from_index(i)));
-        }
-        for i in 0..counts[3] {
-            g.add_node(NodeRef::Version(VersionId::from_index(i)));
-        }
-        for i in 0..counts[4] {
-            g.add_node(NodeRef::Lockfile(LockfileId::from_index(i)));
-        }
-        for i in 0..counts[5] {
-            g.add_node(NodeRef::Build(BuildId::from_index(i)));
-        }
-        for i in 0..counts[6] {
-            g.add_node(NodeRef::Mirror(MirrorId::from_index(i)));
-        }
-        for i in 0..counts[7] {
-            g.add_node(NodeRef::Environment(EnvironmentId::from_index(i)));
-        }
-        let ix = |n: NodeRef| NodeIndex::<u32>::new(starts[n.kind() as usize] as usize + n.local());
 
         let mut may_publish: Vec<Vec<(PackageId, Rights)>> = vec![Vec::new(); credentials.len()];
         let mut account_credentials: Vec<Vec<CredentialId>> = vec![Vec::new(); accounts.len()];
         for (ci, c) in credentials.iter().enumerate() {
             let cid = CredentialId::from_index(ci);
-            g.add_edge(
-                ix(NodeRef::Credential(cid)),
-                ix(NodeRef::Account(c.account)),
-                Edge::ActsFor,
-            );
-            g.add_edge(
-                ix(NodeRef::Account(c.account)),
-                ix(NodeRef::Credential(cid)),
-                Edge::Mints,
-            );
             account_credentials[c.account.index()].push(cid);
             let rights = cred_rights[ci];
             if !rights.publish && !rights.yank {
@@ -498,39 +462,7 @@ impl Graph {
                 };
                 if allowed && packages[p.index()].ecosystem == c.ecosystem {
                     may_publish[ci].push((p, rights));
-                    g.add_edge(
-                        ix(NodeRef::Credential(cid)),
-                        ix(NodeRef::Package(p)),
-                        Edge::MayPublish(rights),
-                    );
                 }
-            }
-        }
-        for (ai, list) in owns_lists.iter().enumerate() {
-            for &p in list {
-                g.add_edge(
-                    ix(NodeRef::Account(AccountId::from_index(ai))),
-                    ix(NodeRef::Package(p)),
-                    Edge::Owns,
-                );
-            }
-        }
-        for (pi, r) in version_ranges.iter().enumerate() {
-            for v in r.clone() {
-                g.add_edge(
-                    ix(NodeRef::Package(PackageId::from_index(pi))),
-                    ix(NodeRef::Version(VersionId(v))),
-                    Edge::HasVersion,
-                );
-            }
-        }
-        for (vi, list) in dep_lists.iter().enumerate() {
-            for &d in list {
-                g.add_edge(
-                    ix(NodeRef::Version(VersionId::from_index(vi))),
-                    ix(NodeRef::Package(deps[d as usize].package)),
-                    Edge::DependsOn(d),
-                );
             }
         }
         let mut package_pins: Vec<Vec<(LockfileId, VersionId, u32)>> =
@@ -540,11 +472,6 @@ impl Graph {
             for (ei, e) in l.entries.iter().enumerate() {
                 if let Some(v) = e.node {
                     package_pins[versions[v.index()].package.index()].push((lid, v, ei as u32));
-                    g.add_edge(
-                        ix(NodeRef::Lockfile(lid)),
-                        ix(NodeRef::Version(v)),
-                        Edge::Pins(ei as u32),
-                    );
                 }
             }
         }
@@ -568,39 +495,8 @@ impl Graph {
                         let lid = LockfileId::from_index(li);
                         lockfile_mirrors[li].push(mid);
                         mirror_lockfiles[mi].push(lid);
-                        g.add_edge(
-                            ix(NodeRef::Lockfile(lid)),
-                            ix(NodeRef::Mirror(mid)),
-                            Edge::ServedBy,
-                        );
                     }
                 }
-                let mut copied: BTreeSet<VersionId> = BTreeSet::new();
-                for &lid in &mirror_lockfiles[mi] {
-                    copied.extend(lockfiles[lid.index()].entries.iter().filter_map(|e| e.node));
-                }
-                for v in copied {
-                    g.add_edge(
-                        ix(NodeRef::Mirror(mid)),
-                        ix(NodeRef::Version(v)),
-                        Edge::Copies,
-                    );
-                }
-            }
-        }
-        for (bi, b) in builds.iter().enumerate() {
-            let bid = BuildId::from_index(bi);
-            g.add_edge(
-                ix(NodeRef::Build(bid)),
-                ix(NodeRef::Lockfile(b.lockfile)),
-                Edge::Uses,
-            );
-            if let Some(m) = b.mirror {
-                g.add_edge(
-                    ix(NodeRef::Build(bid)),
-                    ix(NodeRef::Mirror(m)),
-                    Edge::FetchesThrough,
-                );
             }
         }
         let cred_by_id: FxHashMap<&str, CredentialId> = credentials
@@ -623,11 +519,6 @@ impl Graph {
             ls.dedup();
             for &l in &ls {
                 lockfile_environments[l.index()].push(eid);
-                g.add_edge(
-                    ix(NodeRef::Environment(eid)),
-                    ix(NodeRef::Lockfile(l)),
-                    Edge::Installs,
-                );
             }
             let mut cs: Vec<CredentialId> = e
                 .credentials
@@ -636,19 +527,12 @@ impl Graph {
                 .collect();
             cs.sort_unstable();
             cs.dedup();
-            for &c in &cs {
-                g.add_edge(
-                    ix(NodeRef::Environment(eid)),
-                    ix(NodeRef::Credential(c)),
-                    Edge::Holds,
-                );
-            }
             environment_lockfiles.push(ls);
             environment_credentials.push(cs);
         }
 
         Ok(Graph {
-            g,
+            g: std::sync::OnceLock::new(),
             starts,
             credentials,
             accounts,
@@ -676,6 +560,147 @@ impl Graph {
             mirror_lockfiles: Csr::from_lists(mirror_lockfiles),
             inventory_credentials,
         })
+    }
+}
+
+impl Graph {
+    /// The petgraph view: every relation of the CSR tables as a typed edge. Derived, not
+    /// stored: ranking and incidents walk the tables, so only export, edge checks and the
+    /// edge count pay for it (a crates.io-sized graph has over ten million edges). The
+    /// insertion order is fixed (kind by kind, each table in order), so `edges()` is stable.
+    pub(super) fn build_petgraph(&self) -> DiGraph<NodeRef, Edge, u32> {
+        let starts = self.starts;
+        let ix = |n: NodeRef| NodeIndex::<u32>::new(starts[n.kind() as usize] as usize + n.local());
+        let mut g: DiGraph<NodeRef, Edge, u32> =
+            DiGraph::with_capacity(starts[8] as usize, self.deps.len() + self.versions.len() * 2);
+        for i in 0..self.credentials.len() {
+            g.add_node(NodeRef::Credential(CredentialId::from_index(i)));
+        }
+        for i in 0..self.accounts.len() {
+            g.add_node(NodeRef::Account(AccountId::from_index(i)));
+        }
+        for i in 0..self.packages.len() {
+            g.add_node(NodeRef::Package(PackageId::from_index(i)));
+        }
+        for i in 0..self.versions.len() {
+            g.add_node(NodeRef::Version(VersionId::from_index(i)));
+        }
+        for i in 0..self.lockfiles.len() {
+            g.add_node(NodeRef::Lockfile(LockfileId::from_index(i)));
+        }
+        for i in 0..self.builds.len() {
+            g.add_node(NodeRef::Build(BuildId::from_index(i)));
+        }
+        for i in 0..self.mirrors.len() {
+            g.add_node(NodeRef::Mirror(MirrorId::from_index(i)));
+        }
+        for i in 0..self.environments.len() {
+            g.add_node(NodeRef::Environment(EnvironmentId::from_index(i)));
+        }
+        for (ci, c) in self.credentials.iter().enumerate() {
+            let cid = NodeRef::Credential(CredentialId::from_index(ci));
+            let aid = NodeRef::Account(c.account);
+            g.add_edge(ix(cid), ix(aid), Edge::ActsFor);
+            g.add_edge(ix(aid), ix(cid), Edge::Mints);
+            for &(p, rights) in self.may_publish.get(ci) {
+                g.add_edge(ix(cid), ix(NodeRef::Package(p)), Edge::MayPublish(rights));
+            }
+        }
+        for ai in 0..self.accounts.len() {
+            for &p in self.owns.get(ai) {
+                g.add_edge(
+                    ix(NodeRef::Account(AccountId::from_index(ai))),
+                    ix(NodeRef::Package(p)),
+                    Edge::Owns,
+                );
+            }
+        }
+        for (pi, r) in self.version_ranges.iter().enumerate() {
+            for v in r.clone() {
+                g.add_edge(
+                    ix(NodeRef::Package(PackageId::from_index(pi))),
+                    ix(NodeRef::Version(VersionId(v))),
+                    Edge::HasVersion,
+                );
+            }
+        }
+        for vi in 0..self.versions.len() {
+            for &d in self.version_deps.get(vi) {
+                g.add_edge(
+                    ix(NodeRef::Version(VersionId::from_index(vi))),
+                    ix(NodeRef::Package(self.deps[d as usize].package)),
+                    Edge::DependsOn(d),
+                );
+            }
+        }
+        for (li, l) in self.lockfiles.iter().enumerate() {
+            let lid = NodeRef::Lockfile(LockfileId::from_index(li));
+            for (ei, e) in l.entries.iter().enumerate() {
+                if let Some(v) = e.node {
+                    g.add_edge(ix(lid), ix(NodeRef::Version(v)), Edge::Pins(ei as u32));
+                }
+            }
+        }
+        for mi in 0..self.mirrors.len() {
+            let mid = NodeRef::Mirror(MirrorId::from_index(mi));
+            for &l in self.mirror_lockfiles.get(mi) {
+                g.add_edge(ix(NodeRef::Lockfile(l)), ix(mid), Edge::ServedBy);
+            }
+            for v in self.mirror_copies(MirrorId::from_index(mi)) {
+                g.add_edge(ix(mid), ix(NodeRef::Version(v)), Edge::Copies);
+            }
+        }
+        for (bi, b) in self.builds.iter().enumerate() {
+            let bid = NodeRef::Build(BuildId::from_index(bi));
+            g.add_edge(ix(bid), ix(NodeRef::Lockfile(b.lockfile)), Edge::Uses);
+            if let Some(m) = b.mirror {
+                g.add_edge(ix(bid), ix(NodeRef::Mirror(m)), Edge::FetchesThrough);
+            }
+        }
+        for ei in 0..self.environments.len() {
+            let eid = NodeRef::Environment(EnvironmentId::from_index(ei));
+            for &l in self.environment_lockfiles.get(ei) {
+                g.add_edge(ix(eid), ix(NodeRef::Lockfile(l)), Edge::Installs);
+            }
+            for &c in self.environment_credentials.get(ei) {
+                g.add_edge(ix(eid), ix(NodeRef::Credential(c)), Edge::Holds);
+            }
+        }
+        g
+    }
+
+    /// The versions a mirror copies: every version pinned by a lockfile it serves, once each,
+    /// in id order.
+    pub(super) fn mirror_copies(&self, m: MirrorId) -> BTreeSet<VersionId> {
+        let mut copied = BTreeSet::new();
+        for &l in self.mirror_lockfiles.get(m.index()) {
+            copied.extend(self.lockfiles[l.index()].entries.iter().filter_map(|e| e.node));
+        }
+        copied
+    }
+
+    /// The number of edges of the petgraph view, counted from the tables without building it.
+    pub(super) fn count_edges(&self) -> usize {
+        let pins: usize = self
+            .lockfiles
+            .iter()
+            .map(|l| l.entries.iter().filter(|e| e.node.is_some()).count())
+            .sum();
+        let copies: usize = (0..self.mirrors.len())
+            .map(|m| self.mirror_copies(MirrorId::from_index(m)).len())
+            .sum();
+        2 * self.credentials.len()
+            + self.may_publish.targets.len()
+            + self.owns.targets.len()
+            + self.versions.len()
+            + self.version_deps.targets.len()
+            + pins
+            + self.mirror_lockfiles.targets.len()
+            + copies
+            + self.builds.len()
+            + self.builds.iter().filter(|b| b.mirror.is_some()).count()
+            + self.environment_lockfiles.targets.len()
+            + self.environment_credentials.targets.len()
     }
 }
 

@@ -293,7 +293,9 @@ impl<T> Csr<T> {
 /// The graph. Built once by [`Graph::build`], never mutated.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Graph {
-    g: DiGraph<NodeRef, Edge, u32>,
+    /// Built on first use from the tables below ([`Graph::petgraph`]); never stored.
+    #[serde(skip)]
+    g: std::sync::OnceLock<DiGraph<NodeRef, Edge, u32>>,
     starts: [u32; 9],
     credentials: Vec<CredentialNode>,
     accounts: Vec<AccountNode>,
@@ -323,6 +325,11 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The typed petgraph of every node and edge, derived from the tables on first use.
+    pub fn petgraph(&self) -> &DiGraph<NodeRef, Edge, u32> {
+        self.g.get_or_init(|| self.build_petgraph())
+    }
+
     fn node_index(&self, n: NodeRef) -> NodeIndex<u32> {
         let k = n.kind() as usize;
         NodeIndex::new(self.starts[k] as usize + n.local())
@@ -336,7 +343,7 @@ impl Graph {
 
     /// Total nodes and edges.
     pub fn size(&self) -> (usize, usize) {
-        (self.g.node_count(), self.g.edge_count())
+        (self.starts[8] as usize, self.count_edges())
     }
 
     /// Number of nodes of a kind.
@@ -563,10 +570,10 @@ impl Graph {
     /// All edges as (from, to, payload), in a stable order: for export and for checking that a
     /// witness path is a real path.
     pub fn edges(&self) -> Vec<(NodeRef, NodeRef, Edge)> {
-        let mut out: Vec<_> = self
-            .g
+        let g = self.petgraph();
+        let mut out: Vec<_> = g
             .edge_references()
-            .map(|e| (self.g[e.source()], self.g[e.target()], *e.weight()))
+            .map(|e| (g[e.source()], g[e.target()], *e.weight()))
             .collect();
         out.sort_by_key(|a| (a.0, a.1));
         out
@@ -574,7 +581,7 @@ impl Graph {
 
     /// Whether the graph has an edge `from → to` (of any kind).
     pub fn has_edge(&self, from: NodeRef, to: NodeRef) -> bool {
-        self.g
+        self.petgraph()
             .find_edge(self.node_index(from), self.node_index(to))
             .is_some()
     }
@@ -608,7 +615,7 @@ impl Graph {
             }
             at += n as u64;
         }
-        if u64::from(self.starts[8]) != at || self.g.node_count() as u64 != at {
+        if u64::from(self.starts[8]) != at {
             return Err("node ranges do not cover the nodes".into());
         }
         let [nc, na, np, nv, nl, _nb, nm, ne] = counts;
@@ -680,18 +687,6 @@ impl Graph {
             .check("environment_credentials", ne, |c| c.index() < nc)?;
         self.mirror_lockfiles
             .check("mirror_lockfiles", nm, |l| l.index() < nl)?;
-        let total = self.g.node_count();
-        if self.g.raw_nodes().iter().any(|n| {
-            let i = n.weight.local();
-            i >= counts[n.weight.kind() as usize]
-        }) || self
-            .g
-            .raw_edges()
-            .iter()
-            .any(|e| e.source().index() >= total || e.target().index() >= total)
-        {
-            return Err("a graph node or edge out of range".into());
-        }
         Ok(())
     }
 
@@ -699,9 +694,16 @@ impl Graph {
     /// petgraph edges). For tests, like guppy's `verify`, and for decoded snapshots (after
     /// [`Graph::check_bounds`]).
     pub fn verify(&self) -> Result<(), String> {
+        if self.petgraph().edge_count() != self.count_edges() {
+            return Err(format!(
+                "{} petgraph edges, but the tables count {}",
+                self.petgraph().edge_count(),
+                self.count_edges()
+            ));
+        }
         for kind in NodeKind::ALL {
             for i in self.kind_range(kind) {
-                let n = self.g[NodeIndex::new(i)];
+                let n = self.petgraph()[NodeIndex::new(i)];
                 if n.kind() != kind {
                     return Err(format!(
                         "node {i} is a {:?} inside the {kind:?} range",

@@ -23,7 +23,7 @@ use crate::versioning::{Requirement, Version};
 pub const MAGIC: &[u8; 16] = b"BLASTRADIUS-SNAP";
 
 /// Bumped whenever the stored layout changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest decompressed snapshot read (8 GiB): a bound against decompression bombs.
 pub const MAX_DECOMPRESSED: u64 = 8 << 30;
