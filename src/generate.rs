@@ -338,8 +338,8 @@ pub fn world(p: &WorldParams) -> Facts {
                 .targets
                 .iter()
                 .map(|tg| DepFact {
-                    package: names[tg.pkg].clone(),
-                    req: req_for(&mut rng, p, &pkgs[tg.pkg]),
+                    package: names[tg.pkg].as_str().into(),
+                    req: req_for(&mut rng, p, &pkgs[tg.pkg]).into(),
                     kind: tg.kind,
                     optional: tg.optional,
                     target: None,

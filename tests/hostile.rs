@@ -276,7 +276,7 @@ fn h2_a_dependency_chain_of_a_million_is_counted_whole() {
                     vec![]
                 } else {
                     vec![DepFact {
-                        package: format!("c{}", i - 1),
+                        package: format!("c{}", i - 1).into(),
                         req: "^1".into(),
                         kind: DepKind::Normal,
                         optional: false,

@@ -50,7 +50,7 @@ fn world(seed: u64, n: usize) -> Facts {
                     _ => DepKind::Normal,
                 };
                 deps.push(DepFact {
-                    package: name(t),
+                    package: name(t).into(),
                     req: REQS[r.below(REQS.len())].into(),
                     kind,
                     optional: chance(&mut r, 10),
@@ -260,7 +260,7 @@ proptest! {
         let mut after_facts = world(seed, n);
         let (from, to) = (from % n, to % n);
         if let Some(v) = after_facts.versions.iter_mut().find(|v| v.name == format!("p{from}")) {
-            v.deps.push(DepFact { package: format!("p{to}"), req: REQS[req].into(), kind: DepKind::Normal, optional: false, target: None, rename: None });
+            v.deps.push(DepFact { package: format!("p{to}").into(), req: REQS[req].into(), kind: DepKind::Normal, optional: false, target: None, rename: None });
         }
         let gb = Graph::build(&before_facts).unwrap();
         let ga = Graph::build(&after_facts).unwrap();

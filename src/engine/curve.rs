@@ -123,8 +123,8 @@ pub fn curve(
     let run = |work: &mut Work, (b, block): (usize, &[Source])| {
         propagate(graph, &plan, work, block, query, Mode::Inject);
         let base = (b * block_size) as u32;
-        for (p, (d, t)) in work.direct.iter().zip(&work.trans).enumerate() {
-            if let Some(lane) = first_lane(d, t) {
+        for p in work.touched() {
+            if let Some(lane) = first_lane(&work.direct[p], &work.trans[p]) {
                 let pos = base + lane;
                 // Most packages are already claimed by an earlier block: a load is cheaper
                 // than a read-modify-write.

@@ -68,15 +68,24 @@ impl Adj {
 
 /// Everything the blocks share: adjacency in flat arrays and the topological order of
 /// components.
+///
+/// Packages are renumbered into *positions*: components in topological order, each one's
+/// members next to each other. A pass then walks the lanes and the adjacency arrays forwards
+/// through memory instead of jumping between package ids, and a component is a range.
+/// Lanes, `touched` and every adjacency below are indexed by position.
 pub(crate) struct Plan {
     headroom: Adj,
     propagate: Adj,
-    /// Components in topological order (dependencies before dependents), as member lists.
-    components: Adj,
-    /// Each package's component position in `components`: a pass can start at the first
-    /// component a block seeded, since nothing earlier holds its bits.
+    /// Component `c` holds positions `comp_start[c]..comp_start[c + 1]`.
+    comp_start: Vec<u32>,
+    /// Each position's component: a pass can start at the first component a block seeded,
+    /// since nothing earlier holds its bits.
     comp_of: Vec<u32>,
-    lock_pkgs: Adj,
+    /// Each package id's position.
+    pos_of: Vec<u32>,
+    /// The lockfiles each package counts for (the inverse of the per-lockfile lists built in `new`). Lockfile lanes are
+    /// ORed from the packages a block touched, never from every pin.
+    pkg_locks: Adj,
     env_locks: Adj,
     mirror_locks: Adj,
     cred_envs: Adj,
@@ -138,6 +147,34 @@ impl Plan {
             v.retain(|p| !dominated.contains(p));
             v
         }));
+        let n = headroom.len();
+        let mut pos_of = vec![0u32; n];
+        let mut pkg_at = Vec::with_capacity(n);
+        let mut comp_start = Vec::with_capacity(components.len() + 1);
+        for c in 0..components.len() {
+            comp_start.push(pkg_at.len() as u32);
+            for &m in components.get(c) {
+                pos_of[m as usize] = pkg_at.len() as u32;
+                pkg_at.push(m);
+            }
+        }
+        comp_start.push(pkg_at.len() as u32);
+        let by_pos = |adj: &Adj| {
+            Adj::new(pkg_at.iter().map(|&p| {
+                adj.get(p as usize)
+                    .iter()
+                    .map(|&t| pos_of[t as usize])
+                    .collect()
+            }))
+        };
+        let (headroom, propagate) = (by_pos(&headroom), by_pos(&propagate));
+        let mut pkg_locks: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for l in 0..lock_pkgs.len() {
+            for &p in lock_pkgs.get(l) {
+                pkg_locks[pos_of[p as usize] as usize].push(l as u32);
+            }
+        }
+        let comp_of: Vec<u32> = pkg_at.iter().map(|&p| comp_of[p as usize]).collect();
         // Only environments where dependency code runs can be reached.
         let env_locks = Adj::new(g.environments().map(|e| {
             if g.environment(e).executes.is_empty() {
@@ -159,9 +196,10 @@ impl Plan {
         Plan {
             headroom,
             propagate,
-            components,
+            comp_start,
             comp_of,
-            lock_pkgs,
+            pos_of,
+            pkg_locks: Adj::new(pkg_locks.into_iter()),
             env_locks,
             mirror_locks,
             cred_envs: Adj::new(cred_envs.into_iter()),
@@ -243,6 +281,12 @@ pub(crate) struct Work {
     stolen: Vec<Lane>,
     /// The first component position seeded since the last pass (`u32::MAX`: none).
     start: u32,
+    /// One bit per position whose `direct` or `trans` lane is not zero: counting, the
+    /// lockfile lanes and clearing visit these, not all packages.
+    touched: Vec<u64>,
+    /// One bit per component position whose lanes changed since it was last propagated: the
+    /// pass visits these in topological order, not every component after `start`.
+    dirty: Vec<u64>,
 }
 
 impl Work {
@@ -254,8 +298,50 @@ impl Work {
             env: vec![ZERO; g.count(NodeKind::Environment)],
             stolen: vec![ZERO; g.count(NodeKind::Credential)],
             start: u32::MAX,
+            // Components never outnumber packages.
+            touched: vec![0; g.count(NodeKind::Package).div_ceil(64)],
+            dirty: vec![0; g.count(NodeKind::Package).div_ceil(64)],
         }
     }
+
+    /// The packages with a non-zero `direct` or `trans` lane, in id order.
+    pub(crate) fn touched(&self) -> impl Iterator<Item = usize> + '_ {
+        bits(&self.touched)
+    }
+
+    /// Zeroes every lane and mark, visiting only what was touched.
+    fn clear(&mut self) {
+        for wi in 0..self.touched.len() {
+            let mut w = std::mem::take(&mut self.touched[wi]);
+            while w != 0 {
+                let p = wi * 64 + w.trailing_zeros() as usize;
+                w &= w - 1;
+                self.direct[p] = ZERO;
+                self.trans[p] = ZERO;
+            }
+        }
+        self.dirty.fill(0);
+        self.stolen.fill(ZERO);
+        self.start = u32::MAX;
+    }
+}
+
+/// The positions of the set bits of a bitset, in increasing order.
+fn bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(wi, &w)| {
+        let mut w = w;
+        std::iter::from_fn(move || {
+            (w != 0).then(|| {
+                let b = w.trailing_zeros() as usize;
+                w &= w - 1;
+                wi * 64 + b
+            })
+        })
+    })
+}
+
+fn mark(set: &mut [u64], i: usize) {
+    set[i / 64] |= 1 << (i % 64);
 }
 
 /// Vertical counters: bit `b` of `planes[i][w]` is bit `i` of the count of lane `w·64 + b`.
@@ -301,42 +387,77 @@ pub(crate) enum Mode {
 /// Seeds lanes `j` of the sources in `who` (bits in `lanes`): their direct packages and, one
 /// step further, the first-hop dependents.
 fn seed(plan: &Plan, work: &mut Work, p: u32, lanes: &Lane, mode: Mode) {
-    or_into(&mut work.direct[p as usize], lanes);
+    let p = plan.pos_of[p as usize] as usize;
+    or_into(&mut work.direct[p], lanes);
+    mark(&mut work.touched, p);
     let first = match mode {
-        Mode::Inject => plan.headroom.get(p as usize),
-        Mode::Disrupt => plan.propagate.get(p as usize),
+        Mode::Inject => plan.headroom.get(p),
+        Mode::Disrupt => plan.propagate.get(p),
     };
     for &t in first {
         or_into(&mut work.trans[t as usize], lanes);
-        work.start = work.start.min(plan.comp_of[t as usize]);
+        mark(&mut work.touched, t as usize);
+        let c = plan.comp_of[t as usize];
+        mark(&mut work.dirty, c as usize);
+        work.start = work.start.min(c);
     }
 }
 
-/// One topological pass: closes `trans` under the propagate edges, from the first component
-/// seeded since the last pass (earlier components hold no new bits, and bits only grow).
+/// One topological pass: closes `trans` under the propagate edges. Only components whose
+/// lanes changed since they were last propagated are visited (the `dirty` bits, scanned in
+/// topological order from the first one), so a block that reaches little costs little:
+/// every other component's lanes were already carried to its dependents by an earlier pass,
+/// and bits only grow.
 fn close(plan: &Plan, work: &mut Work) {
     let start = std::mem::replace(&mut work.start, u32::MAX);
-    let trans = &mut work.trans;
-    for c in (start as usize)..plan.components.len() {
-        let members = plan.components.get(c);
-        let acc = if let [only] = members {
-            trans[*only as usize]
-        } else {
-            let mut acc = ZERO;
-            for &m in members {
-                or_into(&mut acc, &trans[m as usize]);
+    if start == u32::MAX {
+        return;
+    }
+    let Work {
+        trans,
+        touched,
+        dirty,
+        ..
+    } = work;
+    for wi in (start as usize / 64)..dirty.len() {
+        // Processing a component marks only later ones, possibly later in this word.
+        while dirty[wi] != 0 {
+            let b = dirty[wi].trailing_zeros() as usize;
+            dirty[wi] &= !(1u64 << b);
+            let c = wi * 64 + b;
+            let members = plan.comp_start[c] as usize..plan.comp_start[c + 1] as usize;
+            let acc = if members.len() == 1 {
+                trans[members.start]
+            } else {
+                let mut acc = ZERO;
+                for m in members.clone() {
+                    or_into(&mut acc, &trans[m]);
+                }
+                if !is_zero(&acc) {
+                    for m in members.clone() {
+                        trans[m] = acc;
+                        mark(touched, m);
+                    }
+                }
+                acc
+            };
+            if is_zero(&acc) {
+                continue;
             }
-            for &m in members {
-                trans[m as usize] = acc;
-            }
-            acc
-        };
-        if is_zero(&acc) {
-            continue;
-        }
-        for &m in members {
-            for &t in plan.propagate.get(m as usize) {
-                or_into(&mut trans[t as usize], &acc);
+            for m in members {
+                for &t in plan.propagate.get(m) {
+                    let tc = plan.comp_of[t as usize] as usize;
+                    if tc == c {
+                        continue;
+                    }
+                    let lane = &mut trans[t as usize];
+                    // Only a lane that gains a bit needs its component visited again.
+                    if lane.iter().zip(&acc).any(|(l, a)| a & !l != 0) {
+                        or_into(lane, &acc);
+                        mark(touched, t as usize);
+                        mark(dirty, tc);
+                    }
+                }
             }
         }
     }
@@ -345,13 +466,17 @@ fn close(plan: &Plan, work: &mut Work) {
 /// The consumer layers from the package lanes: lockfiles, environments, stolen credentials
 /// (never a source's own bit), and the counters.
 fn consumers(g: &Graph, plan: &Plan, work: &mut Work, sources: &[Source], mode: Mode) {
-    for l in 0..plan.lock_pkgs.len() {
-        let mut acc = ZERO;
-        for &p in plan.lock_pkgs.get(l) {
-            or_into(&mut acc, &work.direct[p as usize]);
-            or_into(&mut acc, &work.trans[p as usize]);
+    work.lock.fill(ZERO);
+    for p in bits(&work.touched) {
+        let locks = plan.pkg_locks.get(p);
+        if locks.is_empty() {
+            continue;
         }
-        work.lock[l] = acc;
+        let mut x = work.direct[p];
+        or_into(&mut x, &work.trans[p]);
+        for &l in locks {
+            or_into(&mut work.lock[l as usize], &x);
+        }
     }
     for e in 0..plan.env_locks.len() {
         let mut acc = ZERO;
@@ -387,10 +512,7 @@ pub(crate) fn propagate(
     q: &Query,
     mode: Mode,
 ) {
-    work.direct.fill(ZERO);
-    work.trans.fill(ZERO);
-    work.stolen.fill(ZERO);
-    work.start = u32::MAX;
+    work.clear();
     let wanted = |r: crate::graph::Rights| match mode {
         Mode::Inject => r.publish,
         Mode::Disrupt => r.yank,
@@ -454,9 +576,9 @@ fn block_counts(
         VCount::new(),
         VCount::new(),
     );
-    for (d, t) in work.direct.iter().zip(&work.trans) {
-        let mut x = *d;
-        or_into(&mut x, t);
+    for p in bits(&work.touched) {
+        let mut x = work.direct[p];
+        or_into(&mut x, &work.trans[p]);
         if !is_zero(&x) {
             pk.add(&x);
         }
@@ -508,7 +630,7 @@ pub(crate) fn counts(
         seeds(g, *s, q.at)
             .into_iter()
             .flat_map(|(p, _)| {
-                let p = p.0 as usize;
+                let p = plan.pos_of[p.0 as usize] as usize;
                 plan.headroom
                     .get(p)
                     .iter()

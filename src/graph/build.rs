@@ -571,8 +571,10 @@ impl Graph {
     pub(super) fn build_petgraph(&self) -> DiGraph<NodeRef, Edge, u32> {
         let starts = self.starts;
         let ix = |n: NodeRef| NodeIndex::<u32>::new(starts[n.kind() as usize] as usize + n.local());
-        let mut g: DiGraph<NodeRef, Edge, u32> =
-            DiGraph::with_capacity(starts[8] as usize, self.deps.len() + self.versions.len() * 2);
+        let mut g: DiGraph<NodeRef, Edge, u32> = DiGraph::with_capacity(
+            starts[8] as usize,
+            self.deps.len() + self.versions.len() * 2,
+        );
         for i in 0..self.credentials.len() {
             g.add_node(NodeRef::Credential(CredentialId::from_index(i)));
         }
@@ -674,7 +676,12 @@ impl Graph {
     pub(super) fn mirror_copies(&self, m: MirrorId) -> BTreeSet<VersionId> {
         let mut copied = BTreeSet::new();
         for &l in self.mirror_lockfiles.get(m.index()) {
-            copied.extend(self.lockfiles[l.index()].entries.iter().filter_map(|e| e.node));
+            copied.extend(
+                self.lockfiles[l.index()]
+                    .entries
+                    .iter()
+                    .filter_map(|e| e.node),
+            );
         }
         copied
     }
@@ -776,14 +783,14 @@ impl Interner {
         i
     }
 
-    fn string(&mut self, s: &Option<String>) -> Option<u32> {
-        let s = s.as_ref()?;
-        if let Some(&i) = self.str_ix.get(s.as_str()) {
+    fn string(&mut self, s: &Option<Box<str>>) -> Option<u32> {
+        let s: &str = s.as_deref()?;
+        if let Some(&i) = self.str_ix.get(s) {
             return Some(i);
         }
-        self.strings.push(s.clone());
+        self.strings.push(s.to_owned());
         let i = (self.strings.len() - 1) as u32;
-        self.str_ix.insert(s.clone(), i);
+        self.str_ix.insert(s.to_owned(), i);
         Some(i)
     }
 

@@ -4,6 +4,7 @@
 //! The wire struct is a subset of cargo's `IndexPackage`; unknown fields are ignored because
 //! the index grows fields (`v`, `features2`, `rust_version`) over time.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -12,16 +13,21 @@ use super::{DepFact, DepKind, Ecosystem, VersionFact};
 use crate::error::{Error, Result};
 
 /// Subset of one sparse-index line.
+///
+/// Texts borrow from the line where they hold no escape: a crates.io-sized index has ten
+/// million dependencies, and each owned `String` was an allocation.
 #[derive(Deserialize)]
-struct IndexLine {
-    name: String,
-    vers: String,
-    #[serde(default)]
-    deps: Vec<IndexDep>,
+struct IndexLine<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    vers: Cow<'a, str>,
+    #[serde(default, borrow)]
+    deps: Vec<IndexDep<'a>>,
     #[serde(default)]
     yanked: bool,
-    #[serde(default)]
-    pubtime: Option<String>,
+    #[serde(default, borrow)]
+    pubtime: Option<Cow<'a, str>>,
     /// The index format version of this line (absent = 1).
     #[serde(default)]
     v: Option<u64>,
@@ -33,17 +39,19 @@ pub const INDEX_V_MAX: u64 = 2;
 
 /// Subset of one dependency of an index line.
 #[derive(Deserialize)]
-struct IndexDep {
-    name: String,
-    req: String,
+struct IndexDep<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    req: Cow<'a, str>,
     #[serde(default)]
     optional: bool,
-    #[serde(default)]
-    target: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    package: Option<String>,
+    #[serde(default, borrow)]
+    target: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    package: Option<Cow<'a, str>>,
 }
 
 /// True when the first non-empty line of `text` looks like a sparse-index entry.
@@ -228,18 +236,18 @@ fn convert(
             None => (d.name, None),
         };
         deps.push(DepFact {
-            package,
-            req: d.req,
+            package: package.as_ref().into(),
+            req: d.req.as_ref().into(),
             kind,
             optional: d.optional,
-            target: d.target,
-            rename,
+            target: d.target.map(|t| t.as_ref().into()),
+            rename: rename.map(|r| r.as_ref().into()),
         });
     }
     Ok(VersionFact {
         ecosystem: Ecosystem::CratesIo,
-        name: raw.name,
-        version: raw.vers,
+        name: raw.name.into_owned(),
+        version: raw.vers.into_owned(),
         yanked: raw.yanked,
         published,
         deps,

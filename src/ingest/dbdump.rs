@@ -967,12 +967,12 @@ impl Tables {
             }
         }
         self.deps[v as usize].push(DepFact {
-            package: self.crate_names[c as usize].clone(),
-            req: req.clone(),
+            package: self.crate_names[c as usize].as_str().into(),
+            req: req.as_str().into(),
             kind: d.kind,
             optional: d.optional,
-            target: d.target.map(String::from),
-            rename: d.rename.map(String::from),
+            target: d.target.map(Into::into),
+            rename: d.rename.map(Into::into),
         });
         Ok(())
     }

@@ -627,12 +627,12 @@ fn edge(
         } => (key, range, None),
     };
     Some(DepFact {
-        package: package.to_owned(),
-        req: if range.is_empty() { "*" } else { range }.to_owned(),
+        package: package.to_owned().into(),
+        req: if range.is_empty() { "*" } else { range }.to_owned().into(),
         kind,
         optional,
-        target,
-        rename,
+        target: target.map(Into::into),
+        rename: rename.map(Into::into),
     })
 }
 
@@ -697,8 +697,8 @@ mod tests {
 
     fn dep(kind: DepKind, package: &str, req: &str) -> DepFact {
         DepFact {
-            package: package.to_owned(),
-            req: req.to_owned(),
+            package: package.to_owned().into(),
+            req: req.to_owned().into(),
             kind,
             optional: false,
             target: None,
@@ -716,7 +716,7 @@ mod tests {
 
     fn bundled(package: &str, req: &str) -> DepFact {
         DepFact {
-            target: Some("bundled".to_owned()),
+            target: Some("bundled".into()),
             ..normal(package, req)
         }
     }
@@ -781,7 +781,7 @@ mod tests {
                     ..normal("react-dom", ">=17")
                 },
                 DepFact {
-                    rename: Some("my-ansi".to_owned()),
+                    rename: Some("my-ansi".into()),
                     ..normal("strip-ansi", "^6.0.1")
                 },
                 dev("ms", "^2.0.0"),

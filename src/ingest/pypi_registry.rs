@@ -606,11 +606,11 @@ fn requirement(file: &Path, path: &str, text: &str) -> Result<Entry> {
         .map(|(_, m)| m.trim())
         .filter(|m| !m.is_empty());
     Ok(Entry::Edge(DepFact {
-        package,
-        req,
+        package: package.into(),
+        req: req.into(),
         kind: DepKind::Normal,
         optional: marker.is_some_and(mentions_extra),
-        target: marker.map(str::to_owned),
+        target: marker.map(str::to_owned).map(Into::into),
         rename: None,
     }))
 }
@@ -915,11 +915,11 @@ mod tests {
 
     fn dep(package: &str, req: &str, optional: bool, target: Option<&str>) -> DepFact {
         DepFact {
-            package: package.to_owned(),
-            req: req.to_owned(),
+            package: package.to_owned().into(),
+            req: req.to_owned().into(),
             kind: DepKind::Normal,
             optional,
-            target: target.map(str::to_owned),
+            target: target.map(str::to_owned).map(Into::into),
             rename: None,
         }
     }

@@ -71,12 +71,12 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<ManifestFact> {
             let package = dep.package().unwrap_or(key).to_owned();
             let rename = (package != *key).then(|| key.clone());
             deps.push(DepFact {
-                package,
-                req,
+                package: package.into(),
+                req: req.into(),
                 kind,
                 optional,
-                target: target.map(str::to_owned),
-                rename,
+                target: target.map(str::to_owned).map(Into::into),
+                rename: rename.map(Into::into),
             });
         }
     };

@@ -66,8 +66,8 @@ pub(crate) mod test_support {
     /// A registry requirement without target or rename.
     pub fn dep(package: &str, req: &str, kind: DepKind, optional: bool) -> DepFact {
         DepFact {
-            package: package.to_owned(),
-            req: req.to_owned(),
+            package: package.to_owned().into(),
+            req: req.to_owned().into(),
             kind,
             optional,
             target: None,

@@ -76,12 +76,12 @@ pub fn parse(id: &str, file: &Path, text: &str) -> Result<ManifestFact> {
             };
             let req = if range.trim().is_empty() { "*" } else { range };
             Some(DepFact {
-                package: alias_of.unwrap_or(key).to_owned(),
-                req: req.to_owned(),
+                package: alias_of.unwrap_or(key).to_owned().into(),
+                req: req.to_owned().into(),
                 kind,
                 optional,
                 target: None,
-                rename: alias_of.map(|_| key.to_owned()),
+                rename: alias_of.map(|_| key.to_owned()).map(Into::into),
             })
         })
         .collect();
@@ -410,7 +410,7 @@ mod tests {
 
     fn renamed(package: &str, req: &str, kind: DepKind, rename: &str) -> DepFact {
         DepFact {
-            rename: Some(rename.to_owned()),
+            rename: Some(rename.into()),
             ..dep(package, req, kind, false)
         }
     }

@@ -349,11 +349,11 @@ impl Reader<'_> {
             .map(|(_, m)| m.trim().to_owned())
             .filter(|m| !m.is_empty());
         self.deps.push(DepFact {
-            package,
-            req: specifiers,
+            package: package.into(),
+            req: specifiers.into(),
             kind,
             optional: optional || mentions_extra(&req.marker),
-            target,
+            target: target.map(Into::into),
             rename: None,
         });
         Ok(())
@@ -392,8 +392,8 @@ impl Reader<'_> {
                 DeValue::String(c) => {
                     for req in self.poetry_constraint(spec, c, &path)? {
                         self.deps.push(DepFact {
-                            package: package.clone(),
-                            req,
+                            package: package.clone().into(),
+                            req: req.into(),
                             kind,
                             optional,
                             target: None,
@@ -485,11 +485,11 @@ impl Reader<'_> {
         };
         for req in reqs {
             self.deps.push(DepFact {
-                package: package.to_owned(),
-                req,
+                package: package.to_owned().into(),
+                req: req.into(),
                 kind,
                 optional: optional || extra,
-                target: target.clone(),
+                target: target.clone().map(Into::into),
                 rename: None,
             });
         }
@@ -681,7 +681,7 @@ mod tests {
 
     fn on(target: &str, d: DepFact) -> DepFact {
         DepFact {
-            target: Some(target.to_owned()),
+            target: Some(target.into()),
             ..d
         }
     }
