@@ -971,8 +971,8 @@ impl Tables {
             req: req.as_str().into(),
             kind: d.kind,
             optional: d.optional,
-            target: d.target.map(Into::into),
-            rename: d.rename.map(Into::into),
+            target: d.target,
+            rename: d.rename,
         });
         Ok(())
     }
