@@ -347,19 +347,25 @@ impl Graph {
             .collect();
 
         // Interned requirements and strings.
+        // Sized once: ten million requirements must not be copied by doubling (every fresh
+        // page costs a fault), and each version's requirements are one range of `deps`.
         let mut interner = Interner::default();
-        let mut deps: Vec<Dep> = Vec::new();
-        let mut dep_lists: Vec<Vec<u32>> = Vec::with_capacity(versions.len());
+        let dep_total: usize = fact_of_version
+            .iter()
+            .flatten()
+            .map(|&fi| facts.versions[fi].deps.len())
+            .sum();
+        let mut deps: Vec<Dep> = Vec::with_capacity(dep_total);
+        let mut dep_offsets: Vec<u32> = Vec::with_capacity(versions.len() + 1);
+        dep_offsets.push(0);
         for fi in &fact_of_version {
-            let mut list = Vec::new();
             if let Some(fi) = *fi {
                 let fact = &facts.versions[fi];
                 for d in &fact.deps {
-                    list.push(deps.len() as u32);
                     deps.push(interner.dep(fact.ecosystem, d, pid(fact.ecosystem, &d.package)));
                 }
             }
-            dep_lists.push(list);
+            dep_offsets.push(u32::try_from(deps.len()).expect("more than 2^32 requirements"));
         }
         let manifests: Vec<ManifestNode> = facts
             .manifests
@@ -548,7 +554,10 @@ impl Graph {
             manifests,
             package_index,
             version_ranges,
-            version_deps: Csr::from_lists(dep_lists),
+            version_deps: Csr {
+                offsets: dep_offsets,
+                targets: (0..dep_total as u32).collect(),
+            },
             may_publish: Csr::from_lists(may_publish),
             owns: Csr::from_lists(owns_lists),
             account_credentials: Csr::from_lists(account_credentials),
