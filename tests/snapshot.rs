@@ -112,10 +112,10 @@ fn snapshot_misuse_and_corruption_are_errors() {
         "{err}"
     );
     let mut other = bytes.clone();
-    other[16] = 2;
-    let v2 = dir.path().join("v2.snap");
+    other[16] = 9;
+    let v2 = dir.path().join("v9.snap");
     std::fs::write(&v2, &other).unwrap();
     let (code, _, err) = run(&["rank", v2.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("format version 2"), "{err}");
+    assert!(err.contains("format version 9"), "{err}");
 }

@@ -491,6 +491,20 @@ fn classify(name: &str, text: &str) -> Kind {
     {
         return Kind::CargoLock;
     }
+    // An inventory's tables head lines of their own: spotting one in a .toml file saves
+    // parsing a large inventory twice (here and in `inventory::parse`, which reports any TOML
+    // error; a broken inventory is an error, not a file skipped). Other files take the full
+    // parse: a script or a README may quote such a line.
+    if name.ends_with(".toml")
+        && text.lines().any(|l| {
+            matches!(
+                l.trim(),
+                "[[account]]" | "[[credential]]" | "[[environment]]" | "[[mirror]]"
+            )
+        })
+    {
+        return Kind::Inventory;
+    }
     let Ok(table) = text.parse::<toml::Table>() else {
         return Kind::Unknown;
     };

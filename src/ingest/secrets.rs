@@ -232,38 +232,56 @@ fn authorization_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
 }
 
 /// Every secret-looking span of `text`, in order, not overlapping.
+///
+/// Every lockfile and inventory goes through here, so the scan skips whole words: a token
+/// or an `authorization` key starts only at a word boundary, and a URL password only at a
+/// `:`, which is no word character, so nothing can start inside a word.
 fn hits(text: &str) -> Vec<Hit> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let boundary = i == 0 || !is_word(bytes[i - 1]);
-        let found = match b {
-            b'c' | b'n' | b'p' | b'g' if boundary => token_at(bytes, i).map(|(end, kind)| Hit {
-                start: i,
-                end,
-                kind,
-            }),
-            b':' => url_password_at(bytes, i).map(|(start, end)| Hit {
-                start,
-                end,
-                kind: TokenKind::UrlPassword,
-            }),
-            b'a' | b'A' if boundary => authorization_at(bytes, i).map(|(start, end)| Hit {
-                start,
-                end,
-                kind: TokenKind::Authorization,
-            }),
-            _ => None,
-        };
-        match found {
-            Some(h) => {
+        if is_word(b) {
+            if i == 0 || !is_word(bytes[i - 1]) {
+                let found = match b {
+                    b'c' | b'n' | b'p' | b'g' => token_at(bytes, i).map(|(end, kind)| Hit {
+                        start: i,
+                        end,
+                        kind,
+                    }),
+                    b'a' | b'A' => authorization_at(bytes, i).map(|(start, end)| Hit {
+                        start,
+                        end,
+                        kind: TokenKind::Authorization,
+                    }),
+                    _ => None,
+                };
+                if let Some(h) = found {
+                    out.push(h);
+                    i = h.end.max(i + 1);
+                    continue;
+                }
+            }
+            i += 1;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        if b == b':' {
+            if let Some((start, end)) = url_password_at(bytes, i) {
+                let h = Hit {
+                    start,
+                    end,
+                    kind: TokenKind::UrlPassword,
+                };
                 out.push(h);
                 i = h.end.max(i + 1);
+                continue;
             }
-            None => i += 1,
         }
+        i += 1;
     }
     out
 }
@@ -397,6 +415,67 @@ pub fn findings(display: &str, text: &str) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time scan `hits` replaced, kept as its reference.
+    fn hits_reference(text: &str) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let boundary = i == 0 || !is_word(bytes[i - 1]);
+            let found = match b {
+                b'c' | b'n' | b'p' | b'g' if boundary => {
+                    token_at(bytes, i).map(|(end, kind)| Hit {
+                        start: i,
+                        end,
+                        kind,
+                    })
+                }
+                b':' => url_password_at(bytes, i).map(|(start, end)| Hit {
+                    start,
+                    end,
+                    kind: TokenKind::UrlPassword,
+                }),
+                b'a' | b'A' if boundary => authorization_at(bytes, i).map(|(start, end)| Hit {
+                    start,
+                    end,
+                    kind: TokenKind::Authorization,
+                }),
+                _ => None,
+            };
+            match found {
+                Some(h) => {
+                    out.push(h);
+                    i = h.end.max(i + 1);
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Word skipping finds exactly what the byte-at-a-time scan found.
+        #[test]
+        fn word_skipping_scan_matches_the_reference(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::string::string_regex("[a-zA-Z0-9_:/@. \n\"=-]{0,12}").unwrap(),
+                proptest::prelude::Just("cio".to_owned()),
+                proptest::prelude::Just("npm_".to_owned()),
+                proptest::prelude::Just("pypi-".to_owned()),
+                proptest::prelude::Just("ghp_".to_owned()),
+                proptest::prelude::Just("Authorization: ".to_owned()),
+                proptest::prelude::Just("https://u:".to_owned()),
+                proptest::string::string_regex("[A-Za-z0-9]{30,40}").unwrap(),
+            ], 0..12)
+        ) {
+            let text = parts.concat();
+            let spans = |h: Vec<Hit>| h.iter().map(|h| (h.start, h.end, h.kind)).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(spans(hits(&text)), spans(hits_reference(&text)));
+        }
+    }
 
     fn tok(prefix: &str, n: usize) -> String {
         format!(
