@@ -20,14 +20,24 @@ impl Graph {
     pub fn build(facts: &Facts) -> Result<Graph> {
         // ---- pass 1: nodes -------------------------------------------------------------
         // A hash set first (millions of requirement names repeat), sorted once after.
-        let mut pkg_set: rustc_hash::FxHashSet<(Ecosystem, &str)> =
-            rustc_hash::FxHashSet::default();
-        for v in &facts.versions {
-            pkg_set.insert((v.ecosystem, &v.name));
-            for d in &v.deps {
-                pkg_set.insert((v.ecosystem, &d.package));
-            }
-        }
+        // Versions are many (ten million requirement names): each thread gathers a set, and
+        // the sets are merged.
+        use rayon::prelude::*;
+        let mut pkg_set: rustc_hash::FxHashSet<(Ecosystem, &str)> = facts
+            .versions
+            .par_iter()
+            .fold(rustc_hash::FxHashSet::default, |mut set, v| {
+                set.insert((v.ecosystem, v.name.as_str()));
+                for d in &v.deps {
+                    set.insert((v.ecosystem, d.package.as_str()));
+                }
+                set
+            })
+            .reduce(rustc_hash::FxHashSet::default, |a, b| {
+                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                big.extend(small);
+                big
+            });
         for l in &facts.lockfiles {
             for p in l.packages.iter().filter(|p| p.registry) {
                 pkg_set.insert((l.ecosystem, &p.name));
@@ -59,7 +69,6 @@ impl Graph {
         // Versions: registry metadata first (it wins over a bare lockfile pin), then pins.
         // Keys are parsed in parallel and sorted once; a pin adds a version only when no
         // registry record has it (rank 1 sorts after rank 0 and is dropped by the dedup).
-        use rayon::prelude::*;
         let mut pins: Vec<(PackageId, &str)> = facts
             .lockfiles
             .iter()
@@ -292,30 +301,31 @@ impl Graph {
             }
         }
 
-        let mut lockfiles: Vec<LockfileNode> = Vec::with_capacity(facts.lockfiles.len());
-        // (manifests are paired with lockfiles below, once they are interned)
-        for l in &facts.lockfiles {
-            let entries = l
-                .packages
-                .iter()
-                .map(|e| LockEntry {
-                    name: e.name.clone(),
-                    version: e.version.clone(),
-                    node: e
-                        .registry
-                        .then(|| version_lookup[&(pid(l.ecosystem, &e.name), e.version.as_str())]),
-                    deps: e.deps.iter().map(|&d| d as u32).collect(),
-                })
-                .collect();
-            lockfiles.push(LockfileNode {
+        // Lockfiles are independent: their pins are looked up in parallel. (Manifests are
+        // paired with lockfiles below, once they are interned.)
+        let mut lockfiles: Vec<LockfileNode> = facts
+            .lockfiles
+            .par_iter()
+            .map(|l| LockfileNode {
                 id: l.id.clone(),
                 file: l.file.clone(),
                 ecosystem: l.ecosystem,
-                entries,
+                entries: l
+                    .packages
+                    .iter()
+                    .map(|e| LockEntry {
+                        name: e.name.clone(),
+                        version: e.version.clone(),
+                        node: e.registry.then(|| {
+                            version_lookup[&(pid(l.ecosystem, &e.name), e.version.as_str())]
+                        }),
+                        deps: e.deps.iter().map(|&d| d as u32).collect(),
+                    })
+                    .collect(),
                 roots: l.roots.iter().map(|&r| r as u32).collect(),
                 manifest: None,
-            });
-        }
+            })
+            .collect();
         let lock_by_file: FxHashMap<std::path::PathBuf, LockfileId> = lockfiles
             .iter()
             .enumerate()
@@ -358,11 +368,23 @@ impl Graph {
         let mut deps: Vec<Dep> = Vec::with_capacity(dep_total);
         let mut dep_offsets: Vec<u32> = Vec::with_capacity(versions.len() + 1);
         dep_offsets.push(0);
+        // The package of every requirement, looked up in parallel; interning stays in order.
+        let dep_packages: Vec<PackageId> = fact_of_version
+            .par_iter()
+            .flat_map_iter(|fi| {
+                fi.iter().flat_map(|&fi| {
+                    let fact = &facts.versions[fi];
+                    fact.deps.iter().map(|d| pid(fact.ecosystem, &d.package))
+                })
+            })
+            .collect();
+        let mut next_package = dep_packages.into_iter();
         for fi in &fact_of_version {
             if let Some(fi) = *fi {
                 let fact = &facts.versions[fi];
                 for d in &fact.deps {
-                    deps.push(interner.dep(fact.ecosystem, d, pid(fact.ecosystem, &d.package)));
+                    let p = next_package.next().expect("one package per requirement");
+                    deps.push(interner.dep(fact.ecosystem, d, p));
                 }
             }
             dep_offsets.push(u32::try_from(deps.len()).expect("more than 2^32 requirements"));
