@@ -867,6 +867,22 @@ fn rank_all_accounts_on_the_tiny_dump() {
     .map(|(i, s)| ((*i).to_owned(), *s))
     .collect();
     assert_eq!(scores, expect);
+    // acme-http takes new versions only from trusted publishing: said of its owner, whose
+    // own reach (an account can lift the setting) still counts it.
+    let factors = |id: &str| {
+        v["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["risk_factors"]
+            .clone()
+    };
+    assert_eq!(
+        factors("github:acme:release"),
+        serde_json::json!(["trustpub-only-packages"])
+    );
+    assert_eq!(factors("carol"), serde_json::json!([]));
     // Two runs are byte-identical.
     let again = run_in(
         tmp.path(),
@@ -881,6 +897,63 @@ fn rank_all_accounts_on_the_tiny_dump() {
         ],
     );
     assert_eq!(again.stdout, o.stdout);
+}
+
+#[test]
+fn an_api_token_cannot_publish_a_trustpub_only_crate() {
+    let (tmp, _) = write_dump(&gzip(&tar_bytes(&world())));
+    std::fs::write(
+        tmp.path().join("inventory.toml"),
+        r#"[[account]]
+id = "github:acme:release"
+ecosystem = "crates.io"
+owns = ["acme-http"]
+
+[[credential]]
+id = "release-token"
+ecosystem = "crates.io"
+kind = "api-token"
+account = "github:acme:release"
+
+[[credential]]
+id = "release-oidc"
+ecosystem = "crates.io"
+kind = "trusted-publisher"
+account = "github:acme:release"
+"#,
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "rank",
+            "--format",
+            "json",
+            "--at",
+            AT,
+            "db-dump.tar.gz",
+            "inventory.toml",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let reach = |id: &str| {
+        let c = v["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} ranked"))
+            .clone();
+        (
+            c["inject"]["packages"].as_u64().unwrap(),
+            c["disrupt"]["packages"].as_u64().unwrap(),
+        )
+    };
+    // By hand: acme-http and acme-cli (^0.3) for the OIDC token; the API token can only
+    // yank acme-http, which disrupts the same two.
+    assert_eq!(reach("release-oidc"), (2, 2));
+    assert_eq!(reach("release-token"), (0, 2));
 }
 
 fn fails_with(dir: &Path, file: &str, bytes: &[u8], needle: &str) {

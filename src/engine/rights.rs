@@ -32,6 +32,18 @@ pub fn seeds(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<(Package
     }
 }
 
+/// The account owns packages that take new versions only from trusted publishing (crates.io
+/// `trustpub_only`): its API tokens cannot publish them (their inject reach leaves them
+/// out), while the account itself, or a session of it, can lift the setting first.
+const TRUSTPUB_ONLY: &str = "trustpub-only-packages";
+
+fn owns_trustpub_only(graph: &Graph, a: crate::graph::AccountId) -> bool {
+    graph
+        .owned_by(a)
+        .iter()
+        .any(|&p| graph.package(p).trustpub_only)
+}
+
 /// Why a credential is riskier than its reach alone says, as short stable labels.
 pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -39,6 +51,9 @@ pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&
         Source::Credential(c) => {
             let node = graph.credential(c);
             let account = graph.account(node.account);
+            if owns_trustpub_only(graph, node.account) {
+                out.push(TRUSTPUB_ONLY);
+            }
             if node.kind.is_none() {
                 if account.origin == crate::graph::AccountOrigin::Synthetic {
                     out.push("no-owner-data");
@@ -76,6 +91,9 @@ pub fn risk_factors(graph: &Graph, source: Source, at: jiff::Timestamp) -> Vec<&
         }
         Source::Account(a) => {
             let account = graph.account(a);
+            if owns_trustpub_only(graph, a) {
+                out.push(TRUSTPUB_ONLY);
+            }
             if account.mfa == Some(false) {
                 out.push("account-without-mfa");
             }

@@ -53,16 +53,22 @@ impl Graph {
         }
         let mut pkg_list: Vec<(Ecosystem, &str)> = pkg_set.into_iter().collect();
         pkg_list.sort_unstable();
-        let packages: Vec<PackageNode> = pkg_list
+        let mut packages: Vec<PackageNode> = pkg_list
             .iter()
             .map(|(e, n)| PackageNode {
                 ecosystem: *e,
                 name: (*n).to_owned(),
+                trustpub_only: false,
             })
             .collect();
         let mut package_index: [FxHashMap<String, PackageId>; 3] = Default::default();
         for (i, p) in packages.iter().enumerate() {
             package_index[p.ecosystem as usize].insert(p.name.clone(), PackageId::from_index(i));
+        }
+        for (e, name) in &facts.trustpub_only {
+            if let Some(&p) = package_index[*e as usize].get(name.as_str()) {
+                packages[p.index()].trustpub_only = true;
+            }
         }
         let pid = |e: Ecosystem, n: &str| package_index[e as usize][n];
 
@@ -488,7 +494,17 @@ impl Graph {
                     None => true,
                     Some(pats) => pats.iter().any(|pat| name_matches(c.ecosystem, pat, name)),
                 };
-                if allowed && packages[p.index()].ecosystem == c.ecosystem {
+                // A trusted-publishing-only package takes new versions from its CI workflow's
+                // OIDC token alone: an API token can still yank, not publish. A session (and
+                // an account acting with all its rights) can lift the setting: both rights.
+                let mut rights = rights;
+                if packages[p.index()].trustpub_only && c.kind == Some(CredentialKind::ApiToken) {
+                    rights.publish = false;
+                }
+                if allowed
+                    && packages[p.index()].ecosystem == c.ecosystem
+                    && (rights.publish || rights.yank)
+                {
                     may_publish[ci].push((p, rights));
                 }
             }

@@ -81,6 +81,9 @@ pub struct PackageNode {
     pub ecosystem: Ecosystem,
     /// Name.
     pub name: String,
+    /// New versions come only from trusted publishing (crates.io `trustpub_only`): API
+    /// tokens, and the accounts standing in for their tokens, cannot publish it.
+    pub trustpub_only: bool,
 }
 
 /// A version node.

@@ -85,8 +85,8 @@ pub struct Dump {
     pub owners: Vec<OwnerFact>,
     /// Crates marked trusted-publishing-only (`crates.trustpub_only`), sorted: crates.io refuses
     /// API-token publishes for them, so only the configured CI workflow's short-lived OIDC
-    /// token can publish. Not part of [`super::Facts`]: a risk factor for the integrator to
-    /// weigh (a stolen API token of an owner cannot inject into these crates).
+    /// token can publish. They become [`super::Facts::trustpub_only`]: a stolen API token of
+    /// an owner cannot inject into these crates (it can still yank).
     pub trustpub_only: Vec<String>,
     /// Things worth saying about the input (unparseable historic requirements).
     pub notes: Vec<String>,

@@ -315,6 +315,7 @@ fn merge(
     facts.manifests.extend(part.manifests);
     facts.owners.extend(part.owners);
     facts.builds.extend(part.builds);
+    facts.trustpub_only.extend(part.trustpub_only);
     facts.warnings.extend(part.warnings);
     Ok(())
 }
@@ -552,7 +553,11 @@ fn load_file(
             facts.versions.extend(dump.versions);
             facts.owners.extend(dump.owners);
             facts.warnings.extend(dump.notes);
-            // `dump.trustpub_only` has no place in `Facts` yet (see the dbdump module docs).
+            facts.trustpub_only.extend(
+                dump.trustpub_only
+                    .into_iter()
+                    .map(|name| (super::Ecosystem::CratesIo, name)),
+            );
         } else if explicit {
             return Err(Error::parse_in(
                 Path::new(display),

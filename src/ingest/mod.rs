@@ -223,6 +223,9 @@ pub struct Facts {
     pub inventory: Option<Inventory>,
     /// Builds from build logs.
     pub builds: Vec<buildlog::BuildFact>,
+    /// Packages whose registry takes new versions only from trusted publishing (crates.io
+    /// `trustpub_only`): an API token of an owner cannot publish them.
+    pub trustpub_only: Vec<(Ecosystem, String)>,
     /// Inputs that were found but not used, said out loud (never a silent skip).
     pub warnings: Vec<String>,
 }
@@ -249,6 +252,8 @@ impl Facts {
         self.builds.sort_by(|a, b| a.id.cmp(&b.id));
         self.owners.sort();
         self.owners.dedup();
+        self.trustpub_only.sort();
+        self.trustpub_only.dedup();
     }
 }
 
