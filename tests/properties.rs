@@ -168,6 +168,7 @@ fn world(seed: u64, n: usize) -> Facts {
         builds: vec![],
         owners: vec![],
         warnings: vec![],
+        trustpub_only: vec![],
         inventory: Some(Inventory {
             path: "gen/inventory.toml".into(),
             dir: PathBuf::from("/"),
