@@ -34,6 +34,7 @@ pub mod generate;
 pub mod graph;
 pub mod ingest;
 pub mod report;
+pub mod tally;
 pub mod versioning;
 
 pub use error::{Error, Result};

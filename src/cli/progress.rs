@@ -1,7 +1,8 @@
 //! What a long run is doing: a spinner naming the current phase (reading inputs, building the
 //! graph, ranking) with its elapsed time when stderr is a terminal and the phase runs longer
-//! than a second, and with `--timings` one
-//! line per phase at the end, so a slow run on a whole registry shows where its time goes.
+//! than a second, turning into a progress bar when the phase counts its work (files read,
+//! blocks of sources ranked: [`crate::tally`]), and with `--timings` one line per phase at
+//! the end, so a slow run on a whole registry shows where its time goes.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -27,6 +28,7 @@ pub struct Phase {
 pub fn phase(what: impl Into<String>) -> Phase {
     let name = what.into();
     let started = Instant::now();
+    crate::tally::TALLY.reset();
     let interactive =
         std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
     let (stop, spinner) = if interactive {
@@ -43,7 +45,27 @@ pub fn phase(what: impl Into<String>) -> Phase {
             );
             s.set_message(message);
             s.enable_steady_tick(Duration::from_millis(120));
-            let _ = rx.recv();
+            let mut counting = false;
+            // Redraw with the tally until the phase ends.
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(Duration::from_millis(120))
+            {
+                let (done, total) = crate::tally::TALLY.get();
+                if total > 0 {
+                    if !counting {
+                        counting = true;
+                        s.set_style(
+                            indicatif::ProgressStyle::with_template(
+                                "{spinner} blastradius: {msg}… {elapsed} [{bar:30}] {pos}/{len}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                            .progress_chars("=> "),
+                        );
+                    }
+                    s.set_length(total);
+                    s.set_position(done.min(total));
+                }
+            }
             s.finish_and_clear();
         });
         (Some(tx), Some(handle))

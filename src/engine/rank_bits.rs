@@ -652,9 +652,11 @@ pub(crate) fn counts(
     let run = |work: &mut Work, block: &[Source]| -> Vec<(Counts, Counts)> {
         let inject = block_counts(g, &plan, work, block, q, Mode::Inject);
         let disrupt = block_counts(g, &plan, work, block, q, Mode::Disrupt);
+        crate::tally::TALLY.tick();
         inject.into_iter().zip(disrupt).collect()
     };
     let blocks: Vec<&[Source]> = sorted.chunks(block_size).collect();
+    crate::tally::TALLY.expect(blocks.len() as u64);
     let per_block: Vec<Vec<(Counts, Counts)>> = if parallel {
         // rayon calls a `map_init` initialiser once per split, not per thread: pool instead,
         // so the buffers (two lanes per package) are allocated once per thread.

@@ -262,10 +262,13 @@ fn load_jobs(
             }
         }
     }
+    crate::tally::TALLY.expect(todo.len() as u64);
     let loaded: Vec<Result<Loaded>> = todo
         .par_iter()
         .map(|(job, canonical)| {
-            load_file(&job.path, canonical, &job.display, (job.explicit, limit))
+            let r = load_file(&job.path, canonical, &job.display, (job.explicit, limit));
+            crate::tally::TALLY.tick();
+            r
         })
         .collect();
     for ((job, canonical), r) in todo.into_iter().zip(loaded) {
