@@ -271,14 +271,9 @@ pub fn read_with(path: &Path, display: &str, limits: &Limits) -> Result<Dump> {
             display,
             member: &member,
         };
-        read_rows(
-            &mut entry,
-            size,
-            table,
-            limits,
-            &loc,
-            |rec, headers, line| tables.row(table, rec, headers, line, &loc),
-        )?;
+        read_rows(&mut entry, size, table, limits, &loc, |parsed, line| {
+            tables.apply(parsed, line, &loc)
+        })?;
         tables.done[table as usize] = true;
         if tables.done.iter().all(|&d| d) {
             break;
@@ -539,7 +534,7 @@ fn read_rows(
     table: Table,
     limits: &Limits,
     loc: &Loc<'_>,
-    mut each: impl FnMut(&StringRecord, &StringRecord, u64) -> Result<()>,
+    mut apply: impl FnMut(Parsed, u64) -> Result<()>,
 ) -> Result<()> {
     let total = Cell::new(0u64);
     let since_record = Cell::new(0u64);
@@ -586,21 +581,49 @@ fn read_rows(
             ));
         }
     }
-    let mut record = StringRecord::new();
+    // Rows are read in batches; a batch is parsed in parallel (the deserializing is most of
+    // the work) and applied in order, so the first error is the first by line, as before.
+    use rayon::prelude::*;
+    const BATCH: usize = 16 * 1024;
+    let mut batch: Vec<(StringRecord, u64)> = Vec::with_capacity(BATCH);
+    let mut parse_and_apply = |batch: &mut Vec<(StringRecord, u64)>| -> Result<()> {
+        let parsed: Vec<Result<Parsed>> = batch
+            .par_iter()
+            .with_min_len(256)
+            .map(|(rec, line)| parse_row(table, rec, &headers, *line, loc))
+            .collect();
+        for (p, (_, line)) in parsed.into_iter().zip(batch.iter()) {
+            match p.and_then(|p| apply(p, *line)) {
+                Err(_) if short() => return Err(truncated()),
+                r => r?,
+            }
+        }
+        batch.clear();
+        Ok(())
+    };
     loop {
         since_record.set(0);
+        let mut record = StringRecord::new();
         match csv.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(_) if short() => return Err(truncated()),
-            Err(e) => return Err(csv_error(loc, &e, Some(&headers), None)),
+            Err(_) if short() => {
+                parse_and_apply(&mut batch)?;
+                return Err(truncated());
+            }
+            Err(e) => {
+                // Rows before the bad one may hold an earlier error.
+                parse_and_apply(&mut batch)?;
+                return Err(csv_error(loc, &e, Some(&headers), None));
+            }
         }
         let line = record.position().map_or(0, csv::Position::line);
-        match each(&record, &headers, line) {
-            Err(_) if short() => return Err(truncated()),
-            r => r?,
+        batch.push((record, line));
+        if batch.len() == BATCH {
+            parse_and_apply(&mut batch)?;
         }
     }
+    parse_and_apply(&mut batch)?;
     drop(csv);
     if total.get() != size {
         return Err(truncated());
@@ -799,120 +822,198 @@ struct Tables {
     bad_req_count: u64,
 }
 
-impl Tables {
-    fn row(
-        &mut self,
-        table: Table,
-        rec: &StringRecord,
-        headers: &StringRecord,
-        line: u64,
-        loc: &Loc<'_>,
-    ) -> Result<()> {
-        let de_err = |e: csv::Error| csv_error(loc, &e, Some(headers), Some(rec));
-        match table {
-            Table::Crates => {
-                let row: db_dump::crates::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
-                let ix = self.crate_names.len() as u32;
-                if self.crate_ix.insert(row.id.0, ix).is_some() {
-                    return Err(loc.at(line, format!("crate id {} appears twice", row.id.0)));
-                }
-                if row.trustpub_only {
-                    self.trustpub_only.push(row.name.clone());
-                }
-                self.crate_names.push(row.name);
+/// One CSV row, parsed and checked on its own: what [`Tables::apply`] adds to the tables.
+/// Parsing needs no table, so a batch of rows is parsed in parallel and applied in order.
+enum Parsed {
+    Crate {
+        id: u32,
+        name: String,
+        trustpub_only: bool,
+    },
+    User {
+        id: u32,
+        login: String,
+    },
+    Team {
+        id: u32,
+        login: String,
+    },
+    Owner {
+        crate_id: u32,
+        kind: OwnerKind,
+        owner_id: u32,
+    },
+    Version {
+        id: u32,
+        row: VersionRow,
+    },
+    Dep {
+        req: String,
+        dep: PendingDep,
+    },
+}
+
+/// Parses one row of `table` (`line` is its line in the member).
+fn parse_row(
+    table: Table,
+    rec: &StringRecord,
+    headers: &StringRecord,
+    line: u64,
+    loc: &Loc<'_>,
+) -> Result<Parsed> {
+    let de_err = |e: csv::Error| csv_error(loc, &e, Some(headers), Some(rec));
+    Ok(match table {
+        Table::Crates => {
+            let row: db_dump::crates::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
+            Parsed::Crate {
+                id: row.id.0,
+                name: row.name,
+                trustpub_only: row.trustpub_only,
             }
-            Table::Users => {
-                let row: db_dump::users::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
-                if self.users.insert(row.id.0, row.username).is_some() {
-                    return Err(loc.at(line, format!("user id {} appears twice", row.id.0)));
-                }
+        }
+        Table::Users => {
+            let row: db_dump::users::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
+            Parsed::User {
+                id: row.id.0,
+                login: row.username,
             }
-            Table::Teams => {
-                let row: db_dump::teams::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
-                if self.teams.insert(row.id.0, row.login).is_some() {
-                    return Err(loc.at(line, format!("team id {} appears twice", row.id.0)));
-                }
+        }
+        Table::Teams => {
+            let row: db_dump::teams::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
+            Parsed::Team {
+                id: row.id.0,
+                login: row.login,
             }
-            Table::CrateOwners => {
-                let row: OwnerRow = rec.deserialize(Some(headers)).map_err(de_err)?;
-                let kind = match row.owner_kind {
-                    0 => OwnerKind::User,
-                    1 => OwnerKind::Team,
-                    k => {
-                        return Err(loc.at(
-                            line,
-                            format!(
-                                "column `owner_kind`: expected 0 (user) or 1 (team), found {k}"
-                            ),
-                        ))
-                    }
-                };
-                self.owners.push((line, row.crate_id, kind, row.owner_id));
-            }
-            Table::Versions => {
-                let row: db_dump::versions::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
-                let t = row.created_at;
-                let published =
-                    jiff::Timestamp::new(t.timestamp(), t.timestamp_subsec_nanos() as i32)
-                        .map_err(|e| {
-                            loc.at(
-                                line,
-                                format!("column `created_at`: expected a time jiff can hold: {e}"),
-                            )
-                        })?;
-                let ix = self.versions.len() as u32;
-                if self.version_ix.insert(row.id.0, ix).is_some() {
-                    return Err(loc.at(line, format!("version id {} appears twice", row.id.0)));
+        }
+        Table::CrateOwners => {
+            let row: OwnerRow = rec.deserialize(Some(headers)).map_err(de_err)?;
+            let kind = match row.owner_kind {
+                0 => OwnerKind::User,
+                1 => OwnerKind::Team,
+                k => {
+                    return Err(loc.at(
+                        line,
+                        format!("column `owner_kind`: expected 0 (user) or 1 (team), found {k}"),
+                    ))
                 }
-                self.versions.push(VersionRow {
+            };
+            Parsed::Owner {
+                crate_id: row.crate_id,
+                kind,
+                owner_id: row.owner_id,
+            }
+        }
+        Table::Versions => {
+            let row: db_dump::versions::Row = rec.deserialize(Some(headers)).map_err(de_err)?;
+            let t = row.created_at;
+            let published = jiff::Timestamp::new(t.timestamp(), t.timestamp_subsec_nanos() as i32)
+                .map_err(|e| {
+                    loc.at(
+                        line,
+                        format!("column `created_at`: expected a time jiff can hold: {e}"),
+                    )
+                })?;
+            Parsed::Version {
+                id: row.id.0,
+                row: VersionRow {
                     crate_id: row.crate_id.0,
                     num: row.num.to_string(),
                     yanked: row.yanked,
                     published,
                     published_by: row.published_by.map(|u| u.0),
                     line,
-                });
-                self.deps.push(Vec::new());
+                },
             }
-            Table::Dependencies => {
-                let row: DepRow<'_> = rec.deserialize(Some(headers)).map_err(de_err)?;
-                let kind = match row.kind {
-                    0 => DepKind::Normal,
-                    1 => DepKind::Build,
-                    2 => DepKind::Dev,
-                    k => {
-                        return Err(loc.at(
-                            line,
-                            format!(
+        }
+        Table::Dependencies => {
+            let row: DepRow<'_> = rec.deserialize(Some(headers)).map_err(de_err)?;
+            let kind = match row.kind {
+                0 => DepKind::Normal,
+                1 => DepKind::Build,
+                2 => DepKind::Dev,
+                k => {
+                    return Err(loc.at(
+                        line,
+                        format!(
                             "column `kind`: expected 0 (normal), 1 (build) or 2 (dev), found {k}"
                         ),
-                        ))
-                    }
-                };
-                let optional = match row.optional {
-                    "t" => true,
-                    "f" => false,
-                    v => {
-                        return Err(loc.at(
-                            line,
-                            format!("column `optional`: expected `t` or `f`, found {v:?}"),
-                        ))
-                    }
-                };
-                let pending = PendingDep {
+                    ))
+                }
+            };
+            let optional = match row.optional {
+                "t" => true,
+                "f" => false,
+                v => {
+                    return Err(loc.at(
+                        line,
+                        format!("column `optional`: expected `t` or `f`, found {v:?}"),
+                    ))
+                }
+            };
+            Parsed::Dep {
+                req: row.req.to_owned(),
+                dep: PendingDep {
                     line,
                     version_id: row.version_id,
                     crate_id: row.crate_id,
-                    req: self.req(row.req),
+                    req: 0,
                     target: (!row.target.is_empty()).then(|| row.target.into()),
                     rename: row.explicit_name.filter(|n| !n.is_empty()).map(Into::into),
                     kind,
                     optional,
-                };
+                },
+            }
+        }
+    })
+}
+
+impl Tables {
+    /// Adds one parsed row; the checks that need the tables (ids seen twice) are made here.
+    fn apply(&mut self, parsed: Parsed, line: u64, loc: &Loc<'_>) -> Result<()> {
+        match parsed {
+            Parsed::Crate {
+                id,
+                name,
+                trustpub_only,
+            } => {
+                let ix = self.crate_names.len() as u32;
+                if self.crate_ix.insert(id, ix).is_some() {
+                    return Err(loc.at(line, format!("crate id {id} appears twice")));
+                }
+                if trustpub_only {
+                    self.trustpub_only.push(name.clone());
+                }
+                self.crate_names.push(name);
+            }
+            Parsed::User { id, login } => {
+                if self.users.insert(id, login).is_some() {
+                    return Err(loc.at(line, format!("user id {id} appears twice")));
+                }
+            }
+            Parsed::Team { id, login } => {
+                if self.teams.insert(id, login).is_some() {
+                    return Err(loc.at(line, format!("team id {id} appears twice")));
+                }
+            }
+            Parsed::Owner {
+                crate_id,
+                kind,
+                owner_id,
+            } => self.owners.push((line, crate_id, kind, owner_id)),
+            Parsed::Version { id, row } => {
+                let ix = self.versions.len() as u32;
+                if self.version_ix.insert(id, ix).is_some() {
+                    return Err(loc.at(line, format!("version id {id} appears twice")));
+                }
+                self.versions.push(row);
+                self.deps.push(Vec::new());
+            }
+            Parsed::Dep { req, mut dep } => {
+                dep.req = self.req(&req);
                 if self.done[Table::Crates as usize] && self.done[Table::Versions as usize] {
-                    self.attach(pending, loc)?;
+                    self.attach(dep, loc)?;
                 } else {
-                    self.pending.push(pending);
+                    self.pending.push(dep);
                 }
             }
         }
