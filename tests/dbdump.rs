@@ -476,23 +476,23 @@ fn a_short_row_and_a_bad_timestamp() {
 }
 
 /// More rows than one parsing batch (16,384): every row arrives, and among errors in different
-/// batches the first by line is the one reported, whether it is found parsing (a bad `kind`)
+/// batches the first by line is the one reported, whether it is found parsing (a bad `yanked`)
 /// or applying (an id seen twice).
 #[test]
 fn tables_longer_than_a_batch() {
+    // The row of version 1000 + i (crate acme-cli, version 3.i.0), under the id `id`.
+    let row = |id: u32, i: u32| {
+        version_row(
+            id,
+            4,
+            &format!("3.{i}.0"),
+            false,
+            "2024-05-01 10:00:00",
+            Some(2),
+        )
+    };
     let many = |n: u32| -> String {
-        let rows: Vec<String> = (0..n)
-            .map(|i| {
-                version_row(
-                    1000 + i,
-                    4,
-                    &format!("3.{i}.0"),
-                    false,
-                    "2024-05-01 10:00:00",
-                    Some(2),
-                )
-            })
-            .collect();
+        let rows: Vec<String> = (0..n).map(|i| row(1000 + i, i)).collect();
         format!("{}{}\n", versions_csv(), rows.join("\n"))
     };
     let d = read_bytes(&gzip(&tar_bytes(&world_with(&[(
@@ -507,33 +507,9 @@ fn tables_longer_than_a_batch() {
         .any(|v| v.name == "acme-cli" && v.version == "3.39999.0"));
     // Line 1 is the header, lines 2-11 the tiny world's versions: version 1000 + i is on line
     // 12 + i. A repeated id on line 35,012 (third batch) beats a bad `yanked` on line 39,012.
-    let mut text = many(40_000);
-    text = text.replace(
-        &version_row(
-            1000 + 35_000,
-            4,
-            "3.35000.0",
-            false,
-            "2024-05-01 10:00:00",
-            Some(2),
-        ),
-        &version_row(
-            1000 + 20_000,
-            4,
-            "3.35000.0",
-            false,
-            "2024-05-01 10:00:00",
-            Some(2),
-        ),
-    );
-    let good = version_row(
-        1000 + 39_000,
-        4,
-        "3.39000.0",
-        false,
-        "2024-05-01 10:00:00",
-        Some(2),
-    );
+    let repeated = row(1000 + 20_000, 35_000);
+    let mut text = many(40_000).replace(&row(1000 + 35_000, 35_000), &repeated);
+    let good = row(1000 + 39_000, 39_000);
     let bad = format!("{},x", good.strip_suffix(",f").unwrap());
     text = text.replace(&good, &bad);
     let e = read_err(&world_with(&[("versions.csv", text.clone())]));
@@ -542,24 +518,7 @@ fn tables_longer_than_a_batch() {
         "dump.tar.gz: data/versions.csv:35012: version id 21000 appears twice"
     );
     // Without the repeat, the bad `yanked` (found while parsing) is reported.
-    text = text.replace(
-        &version_row(
-            1000 + 20_000,
-            4,
-            "3.35000.0",
-            false,
-            "2024-05-01 10:00:00",
-            Some(2),
-        ),
-        &version_row(
-            1000 + 35_000,
-            4,
-            "3.35000.0",
-            false,
-            "2024-05-01 10:00:00",
-            Some(2),
-        ),
-    );
+    let text = text.replace(&repeated, &row(1000 + 35_000, 35_000));
     let e = read_err(&world_with(&[("versions.csv", text)]));
     assert!(e.starts_with("dump.tar.gz: data/versions.csv:39012"), "{e}");
 }

@@ -414,45 +414,38 @@ mod fast {
                 b'"' => self.string().map(drop),
                 b't' | b'f' => self.bool().map(drop),
                 b'n' => self.word(b"null").then_some(()),
-                b'[' => {
-                    self.i += 1;
-                    if self.peek()? == b']' {
-                        self.i += 1;
-                        return Some(());
-                    }
-                    loop {
-                        self.skip(depth + 1)?;
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b']' => {
-                                self.i += 1;
-                                return Some(());
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                b'{' => {
-                    self.i += 1;
-                    if self.peek()? == b'}' {
-                        self.i += 1;
-                        return Some(());
-                    }
-                    loop {
-                        self.string()?;
-                        self.eat(b':')?;
-                        self.skip(depth + 1)?;
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b'}' => {
-                                self.i += 1;
-                                return Some(());
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
+                b'[' => self.seq(b'[', b']', |c| c.skip(depth + 1)),
+                b'{' => self.seq(b'{', b'}', |c| {
+                    c.string()?;
+                    c.eat(b':')?;
+                    c.skip(depth + 1)
+                }),
                 _ => self.number(),
+            }
+        }
+
+        /// `open item, item, … close` (possibly empty), calling `item` for each.
+        fn seq(
+            &mut self,
+            open: u8,
+            close: u8,
+            mut item: impl FnMut(&mut Self) -> Option<()>,
+        ) -> Option<()> {
+            self.eat(open)?;
+            if self.peek()? == close {
+                self.i += 1;
+                return Some(());
+            }
+            loop {
+                item(self)?;
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    c if c == close => {
+                        self.i += 1;
+                        return Some(());
+                    }
+                    _ => return None,
+                }
             }
         }
 
@@ -461,24 +454,11 @@ mod fast {
             &mut self,
             mut field: impl FnMut(&mut Self, &'a str) -> Option<()>,
         ) -> Option<()> {
-            self.eat(b'{')?;
-            if self.peek()? == b'}' {
-                self.i += 1;
-                return Some(());
-            }
-            loop {
-                let key = self.string()?;
-                self.eat(b':')?;
-                field(self, key)?;
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b'}' => {
-                        self.i += 1;
-                        return Some(());
-                    }
-                    _ => return None,
-                }
-            }
+            self.seq(b'{', b'}', |c| {
+                let key = c.string()?;
+                c.eat(b':')?;
+                field(c, key)
+            })
         }
     }
 
@@ -514,23 +494,12 @@ mod fast {
     }
 
     fn deps<'a>(c: &mut Cur<'a>) -> Option<Vec<IndexDep<'a>>> {
-        c.eat(b'[')?;
         let mut out = Vec::new();
-        if c.peek()? == b']' {
-            c.i += 1;
-            return Some(out);
-        }
-        loop {
+        c.seq(b'[', b']', |c| {
             out.push(dep(c)?);
-            match c.peek()? {
-                b',' => c.i += 1,
-                b']' => {
-                    c.i += 1;
-                    return Some(out);
-                }
-                _ => return None,
-            }
-        }
+            Some(())
+        })?;
+        Some(out)
     }
 
     /// The wire struct of one index line, or `None` for "ask serde_json".
