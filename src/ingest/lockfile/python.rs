@@ -1109,6 +1109,16 @@ fn pep508_marker_guard(req: &str) -> Option<(usize, String)> {
     None
 }
 
+/// The marker refusal for a marker on its own (Poetry's `markers = "…"`, which goes to
+/// `MarkerTree::parse_str` and slices the same way: fuzz finding
+/// r7-poetry-markers-non-ascii): any non-ASCII character. Returns the byte offset and why.
+pub(crate) fn pep508_markers_guard(markers: &str) -> Option<(usize, String)> {
+    markers
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii())
+        .map(|(i, c)| (i, format!("Expected a marker (ASCII only), found `{c}`")))
+}
+
 fn pep508_name_guard(req: &str) -> Option<(usize, String)> {
     let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     let skip_ws = |at: usize| at + (req[at..].len() - req[at..].trim_start().len());

@@ -34,7 +34,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::error::{line_col, Error, Result};
-use crate::ingest::lockfile::python::{normalise_name, pep508, prefixed};
+use crate::ingest::lockfile::python::{normalise_name, pep508, pep508_markers_guard, prefixed};
 use crate::ingest::{DepFact, DepKind, Ecosystem, ManifestFact};
 use crate::versioning::Requirement;
 
@@ -442,16 +442,18 @@ impl Reader<'_> {
         let mut extra = false;
         if let Some(m) = t.get("markers") {
             let text = self.string(m, &format!("{path}.markers"))?;
-            let tree =
-                pep508_rs::MarkerTree::parse_str::<pep508_rs::VerbatimUrl>(&text).map_err(|e| {
-                    self.error(
-                        self.inside(m, &text, e.start.min(text.len())),
-                        format!(
-                            "`{path}.markers`: invalid environment marker {text:?}: {}",
-                            e.message
-                        ),
-                    )
-                })?;
+            let invalid = |at: usize, why: &dyn std::fmt::Display| {
+                self.error(
+                    self.inside(m, &text, at.min(text.len())),
+                    format!("`{path}.markers`: invalid environment marker {text:?}: {why}"),
+                )
+            };
+            // pep508_rs 0.9 panics on some non-ASCII markers: refused before it sees them.
+            if let Some((at, why)) = pep508_markers_guard(&text) {
+                return Err(invalid(at, &why));
+            }
+            let tree = pep508_rs::MarkerTree::parse_str::<pep508_rs::VerbatimUrl>(&text)
+                .map_err(|e| invalid(e.start, &e.message))?;
             extra = mentions_extra(&tree);
             marker.push(text);
         }
