@@ -622,29 +622,11 @@ impl Graph {
             starts[8] as usize,
             self.deps.len() + self.versions.len() * 2,
         );
-        for i in 0..self.credentials.len() {
-            g.add_node(NodeRef::Credential(CredentialId::from_index(i)));
-        }
-        for i in 0..self.accounts.len() {
-            g.add_node(NodeRef::Account(AccountId::from_index(i)));
-        }
-        for i in 0..self.packages.len() {
-            g.add_node(NodeRef::Package(PackageId::from_index(i)));
-        }
-        for i in 0..self.versions.len() {
-            g.add_node(NodeRef::Version(VersionId::from_index(i)));
-        }
-        for i in 0..self.lockfiles.len() {
-            g.add_node(NodeRef::Lockfile(LockfileId::from_index(i)));
-        }
-        for i in 0..self.builds.len() {
-            g.add_node(NodeRef::Build(BuildId::from_index(i)));
-        }
-        for i in 0..self.mirrors.len() {
-            g.add_node(NodeRef::Mirror(MirrorId::from_index(i)));
-        }
-        for i in 0..self.environments.len() {
-            g.add_node(NodeRef::Environment(EnvironmentId::from_index(i)));
+        // Kind by kind, in the order of `starts`: node `starts[k] + i` is `NodeRef::new(k, i)`.
+        for kind in NodeKind::ALL {
+            for i in 0..self.count(kind) {
+                g.add_node(NodeRef::new(kind, i));
+            }
         }
         for (ci, c) in self.credentials.iter().enumerate() {
             let cid = NodeRef::Credential(CredentialId::from_index(ci));

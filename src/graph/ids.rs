@@ -143,6 +143,21 @@ impl NodeRef {
         }
     }
 
+    /// The node at position `i` of `kind`: the inverse of [`NodeRef::kind`] and
+    /// [`NodeRef::local`].
+    pub fn new(kind: NodeKind, i: usize) -> Self {
+        match kind {
+            NodeKind::Credential => NodeRef::Credential(CredentialId::from_index(i)),
+            NodeKind::Account => NodeRef::Account(AccountId::from_index(i)),
+            NodeKind::Package => NodeRef::Package(PackageId::from_index(i)),
+            NodeKind::Version => NodeRef::Version(VersionId::from_index(i)),
+            NodeKind::Lockfile => NodeRef::Lockfile(LockfileId::from_index(i)),
+            NodeKind::Build => NodeRef::Build(BuildId::from_index(i)),
+            NodeKind::Mirror => NodeRef::Mirror(MirrorId::from_index(i)),
+            NodeKind::Environment => NodeRef::Environment(EnvironmentId::from_index(i)),
+        }
+    }
+
     /// Position within its kind.
     pub fn local(self) -> usize {
         match self {
