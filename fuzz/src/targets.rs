@@ -300,22 +300,9 @@ pub fn dot_escape(bytes: &[u8]) -> Option<String> {
         match c {
             '\n' => want.push('\n'),
             '\r' => want.push_str("\\r"),
-            // Controls, bidi overrides and isolates, the invisible characters (zero-width
-            // space and joiners, word joiner, byte-order mark) and the line and paragraph
-            // separators: the set `report::escape::is_unsafe` documents.
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{202A}'..='\u{202E}'
-                        | '\u{2066}'..='\u{2069}'
-                        | '\u{200B}'..='\u{200F}'
-                        | '\u{2028}'
-                        | '\u{2029}'
-                        | '\u{2060}'
-                        | '\u{FEFF}'
-                        | '\u{061C}'
-                ) =>
-            {
+            // The set itself is `report::escape::is_unsafe`'s (its unit tests pin it); this
+            // checks that each member is written as `\u{…}` and reads back as the original.
+            c if blastradius::report::escape::is_unsafe(c) => {
                 want.push_str(&format!("\\u{{{:x}}}", c as u32))
             }
             c => want.push(c),

@@ -164,6 +164,34 @@ mod tests {
         assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), v);
     }
 
+    /// The set everything shown to people escapes, member by member: the fuzz target's oracle
+    /// takes it from `is_unsafe`, so this is where a member dropped by mistake is caught.
+    #[test]
+    fn unsafe_set_is_pinned() {
+        for c in [
+            '\0', '\u{1b}', '\u{7f}', '\u{9b}', '\u{61c}', '\u{200b}', '\u{200c}', '\u{200d}',
+            '\u{200e}', '\u{200f}', '\u{2028}', '\u{2029}', '\u{202a}', '\u{202e}', '\u{2060}',
+            '\u{2066}', '\u{2069}', '\u{feff}',
+        ] {
+            assert!(is_unsafe(c), "{:x}", c as u32);
+        }
+        for c in [
+            'a',
+            'é',
+            ' ',
+            '-',
+            '\u{2027}',
+            '\u{202f}',
+            '\u{2061}',
+            '\u{1f600}',
+        ] {
+            assert!(!is_unsafe(c), "{:x}", c as u32);
+        }
+        let count = ('\0'..='\u{10ffff}').filter(|&c| is_unsafe(c)).count();
+        // 65 C0/C1 controls and DEL, 5 + 4 bidi, 5 zero-width/marks, 2 separators, 3 more.
+        assert_eq!(count, 65 + 9 + 5 + 2 + 3);
+    }
+
     #[test]
     fn dot_escapes() {
         assert_eq!(dot(r#"a"b\c"#), r#"a\"b\\c"#);
