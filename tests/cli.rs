@@ -351,6 +351,35 @@ fn keep_going_turns_a_broken_input_into_a_listed_warning() {
     assert!(o.stderr.contains("warning: skipped"), "{}", o.stderr);
 }
 
+#[test]
+fn export_json_lists_the_skipped_input_too() {
+    // stderr says every warning is in the JSON output's `warnings`: for `export` as well, or a
+    // graph missing a lockfile would not say so.
+    let o = ok(&[
+        "export",
+        "--keep-going",
+        "--format",
+        "json",
+        "--at",
+        AT,
+        "data/index",
+        "tests/fixtures/cli/invalid/lock-conflict",
+    ]);
+    let j = o.json();
+    let warnings = j["warnings"].as_array().expect("a warnings array");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("skipped tests/fixtures/cli/invalid/lock-conflict/Cargo.lock")),
+        "{warnings:?}"
+    );
+    assert!(!j["nodes"].as_array().unwrap().is_empty());
+    // Without warnings the key is absent, as in the other reports.
+    let clean = ok(&["export", "--format", "json", "--at", AT, "data/index"]).json();
+    assert!(clean.get("warnings").is_none(), "{clean}");
+}
+
 // ------------------------------------------------------------------------------------------
 // 3. Determinism
 // ------------------------------------------------------------------------------------------

@@ -693,7 +693,7 @@ fn export(a: &ExportArgs) -> Result<()> {
     let g = &l.graph;
     let format = a.common.format.unwrap_or(Format::Json);
     let text = match format {
-        Format::Json => report::to_json(&report::export::Export::new(g)),
+        Format::Json => report::to_json(&report::export::Export::new(g, l.warnings.clone())),
         Format::Dot => {
             let paths: Vec<Vec<(String, &'static str)>> = g
                 .edges()

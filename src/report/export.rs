@@ -43,6 +43,10 @@ pub struct Export {
     pub nodes: Vec<ExportNode>,
     /// Edges, sorted by source, target, kind.
     pub edges: Vec<ExportEdge>,
+    /// Inputs skipped under `--keep-going` and caveats about the metadata, sorted, as in every
+    /// other report: a graph missing a skipped lockfile must say so. Absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn edge_kind(e: &Edge) -> &'static str {
@@ -64,8 +68,8 @@ fn edge_kind(e: &Edge) -> &'static str {
 }
 
 impl Export {
-    /// Lists the graph.
-    pub fn new(g: &Graph) -> Self {
+    /// Lists the graph, with the load's sorted warnings.
+    pub fn new(g: &Graph, warnings: Vec<String>) -> Self {
         let mut nodes = Vec::new();
         let mut all: Vec<crate::graph::NodeRef> = Vec::new();
         all.extend(g.credentials().map(crate::graph::NodeRef::Credential));
@@ -106,6 +110,10 @@ impl Export {
         edges.sort_by(|a, b| {
             (&a.from, &a.to, a.kind, &a.req).cmp(&(&b.from, &b.to, b.kind, &b.req))
         });
-        Export { nodes, edges }
+        Export {
+            nodes,
+            edges,
+            warnings,
+        }
     }
 }
