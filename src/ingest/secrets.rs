@@ -467,6 +467,11 @@ mod tests {
                 proptest::prelude::Just("pypi-".to_owned()),
                 proptest::prelude::Just("ghp_".to_owned()),
                 proptest::prelude::Just("Authorization: ".to_owned()),
+                proptest::prelude::Just("AUTHORIZATION=".to_owned()),
+                proptest::prelude::Just("authorization\": \"".to_owned()),
+                proptest::prelude::Just("github_pat_".to_owned()),
+                proptest::prelude::Just("pypi-AgEIcHlwaS5vcmc".to_owned()),
+                proptest::prelude::Just("GHO_".to_owned()),
                 proptest::prelude::Just("https://u:".to_owned()),
                 proptest::string::string_regex("[A-Za-z0-9]{30,40}").unwrap(),
             ], 0..12)

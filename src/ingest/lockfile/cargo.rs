@@ -129,10 +129,7 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
         }
     }
 
-    let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (i, p) in entries.iter().enumerate() {
-        by_name.entry(p.name).or_default().push(i);
-    }
+    let by_name = ByName::new(&entries);
     let mut packages = Vec::with_capacity(entries.len());
     let mut depended = vec![false; entries.len()];
     for (i, p) in entries.iter().enumerate() {
@@ -242,7 +239,19 @@ fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
     /// The value of a basic string with no escapes, and its offset in `line`.
     fn plain_string(v: &str) -> Option<&str> {
         let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-        (!inner.contains(['"', '\\']) && !inner.contains(|c: char| c.is_control())).then_some(inner)
+        // Printable ASCII without `"` and `\` in one pass (names, versions, sources and
+        // checksums nearly always); anything else is judged character by character.
+        let printable = |c: u8| matches!(c, 0x20..=0x7e) && c != b'"' && c != b'\\';
+        (inner.bytes().all(printable)
+            || (!inner.contains(['"', '\\']) && !inner.contains(|c: char| c.is_control())))
+        .then_some(inner)
+    }
+    /// `key = value` at the first space, as cargo writes it. A key with a space in it is no
+    /// key this reader knows, so it reaches the TOML path either way.
+    fn split_key(line: &str) -> Option<(&str, &str)> {
+        let sp = line.bytes().position(|c| c == b' ')?;
+        let value = line[sp..].strip_prefix(" = ")?;
+        Some((&line[..sp], value))
     }
     let base = text.as_ptr() as usize;
     let mut entries: Vec<Entry<'_>> = Vec::new();
@@ -279,7 +288,7 @@ fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
             });
             continue;
         }
-        let (key, value) = line.split_once(" = ")?;
+        let (key, value) = split_key(line)?;
         let Some(entry) = entries.last_mut() else {
             // Top level: only the format version, once, and one this reader supports.
             if key != "version" || seen_version {
@@ -334,25 +343,55 @@ fn fast_entries(text: &str) -> Option<Vec<Entry<'_>>> {
     Some(entries)
 }
 
+/// The packages of each name, in file order: the first index per name and, per package, the
+/// next one with its name (a chain instead of one vector per name: a 10k-package lockfile
+/// would otherwise allocate 10k vectors).
+struct ByName<'a> {
+    first: FxHashMap<&'a str, u32>,
+    next: Vec<u32>,
+}
+
+impl<'a> ByName<'a> {
+    const END: u32 = u32::MAX;
+
+    fn new(entries: &[Entry<'a>]) -> Self {
+        let mut first = FxHashMap::default();
+        first.reserve(entries.len());
+        let mut next = vec![Self::END; entries.len()];
+        // Backwards, so each name's chain starts at its first package.
+        for (i, p) in entries.iter().enumerate().rev() {
+            if let Some(later) = first.insert(p.name, i as u32) {
+                next[i] = later;
+            }
+        }
+        ByName { first, next }
+    }
+
+    /// The indices of the packages named `name`, in file order.
+    fn get(&self, name: &str) -> Option<impl Iterator<Item = usize> + '_> {
+        let start = *self.first.get(name)?;
+        Some(
+            std::iter::successors(Some(start), |&i| {
+                Some(self.next[i as usize]).filter(|&n| n != Self::END)
+            })
+            .map(|i| i as usize),
+        )
+    }
+}
+
 /// Resolves one `dependencies` entry (`name`, `name version` or `name version (source)`, as
 /// cargo writes them) to a package index, the way cargo does: the name, then the version
 /// when given, then the source when given; an entry naming a source no package has falls
 /// back to the package with that name and version.
-fn resolve(
-    entry: &str,
-    packages: &[Entry<'_>],
-    by_name: &FxHashMap<&str, Vec<usize>>,
-) -> Option<usize> {
+fn resolve(entry: &str, packages: &[Entry<'_>], by_name: &ByName<'_>) -> Option<usize> {
     let mut parts = entry.splitn(3, ' ');
     let name = parts.next()?;
     let version = parts.next();
     let source = parts
         .next()
         .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
-    let candidates = by_name.get(name)?;
-    let mut same_version = candidates
-        .iter()
-        .copied()
+    let mut same_version = by_name
+        .get(name)?
         .filter(|&j| version.is_none_or(|v| packages[j].version == v));
     let first = same_version.next()?;
     let Some(source) = source else {
@@ -511,6 +550,31 @@ checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
         assert!(l.packages[2].registry);
         assert!(!l.packages[1].registry);
         assert_eq!(l.packages[0].deps, vec![1, 2]);
+    }
+
+    #[test]
+    fn dependency_entries_resolve_by_name_then_version_then_source() {
+        // Three `left`s, not side by side: 1.0.0, and 2.0.0 from two sources.
+        const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
+        const GIT: &str = "git+https://example.com/left#0123456789abcdef";
+        let text = format!(
+            "version = 3\n\n\
+             [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"left 1.0.0\",\n \"left 2.0.0 ({GIT})\",\n \"right\",\n]\n\n\
+             [[package]]\nname = \"left\"\nversion = \"2.0.0\"\nsource = \"{REG}\"\n\n\
+             [[package]]\nname = \"right\"\nversion = \"0.3.0\"\nsource = \"{REG}\"\ndependencies = [\n \"left 2.0.0\",\n \"left 2.0.0 (registry+https://example.com/other)\",\n]\n\n\
+             [[package]]\nname = \"left\"\nversion = \"1.0.0\"\nsource = \"{REG}\"\n\n\
+             [[package]]\nname = \"left\"\nversion = \"2.0.0\"\nsource = \"{GIT}\"\n"
+        );
+        for fast in [true, false] {
+            let l = parse_with("Cargo.lock", Path::new("Cargo.lock"), &text, fast).unwrap();
+            // app → left 1.0.0 (index 3), left 2.0.0 from git (4), right (2).
+            assert_eq!(l.packages[0].deps, vec![2, 3, 4], "fast path: {fast}");
+            // right → the first left 2.0.0 (1); a source no package has falls back to it too.
+            assert_eq!(l.packages[2].deps, vec![1], "fast path: {fast}");
+        }
+        // A name that has no package is an error, not a silent drop.
+        let broken = text.replace(" \"right\",\n", " \"ghost\",\n");
+        assert!(parse("Cargo.lock", Path::new("Cargo.lock"), &broken).is_err());
     }
 
     #[test]
