@@ -89,8 +89,8 @@ fn facts(seed: u64, lockfiles: usize, pins: usize) -> Facts {
         }
         let mut packages: Vec<LockedPackage> = Vec::with_capacity(pins + 1);
         packages.push(LockedPackage {
-            name: format!("app{k}"),
-            version: "0.1.0".to_owned(),
+            name: format!("app{k}").into(),
+            version: "0.1.0".into(),
             registry: false,
             deps: (1..=ROOT_DEPS.min(pins)).collect(),
         });
@@ -102,8 +102,8 @@ fn facts(seed: u64, lockfiles: usize, pins: usize) -> Facts {
                 rng.below(vs.len())
             };
             packages.push(LockedPackage {
-                name: names[p].clone(),
-                version: vs[v].clone(),
+                name: names[p].as_str().into(),
+                version: vs[v].as_str().into(),
                 registry: true,
                 deps: Vec::new(),
             });

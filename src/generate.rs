@@ -405,8 +405,8 @@ pub fn world(p: &WorldParams) -> Facts {
     // ---- lockfiles: ~10 direct dependencies and their closure at the latest versions ----
     for k in 0..p.lockfiles {
         let mut packages = vec![LockedPackage {
-            name: format!("app{k}"),
-            version: "0.1.0".to_owned(),
+            name: format!("app{k}").into(),
+            version: "0.1.0".into(),
             registry: false,
             deps: Vec::new(),
         }];
@@ -447,8 +447,8 @@ pub fn world(p: &WorldParams) -> Facts {
                 .collect();
             deps.sort_unstable();
             packages.push(LockedPackage {
-                name: names[q].clone(),
-                version: pkgs[q].versions[pkgs[q].latest].text(),
+                name: names[q].clone().into(),
+                version: pkgs[q].versions[pkgs[q].latest].text().into(),
                 registry: true,
                 deps,
             });
@@ -626,7 +626,7 @@ fn cargo_lock_text(l: &LockfileFact) -> io::Result<String> {
             dependencies.push(if same_name[dep.name.as_str()] > 1 {
                 format!("{} {}", dep.name, dep.version)
             } else {
-                dep.name.clone()
+                dep.name.to_string()
             });
         }
         package.push(LockPackageOut {

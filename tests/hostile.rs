@@ -928,7 +928,7 @@ fn h12_yaml_keys_and_versions_stay_strings() {
         .packages
         .iter()
         .filter(|p| p.registry)
-        .map(|p| (p.name.clone(), p.version.clone()))
+        .map(|p| (p.name.to_string(), p.version.to_string()))
         .collect();
     pins.sort();
     assert_eq!(

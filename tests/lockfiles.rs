@@ -23,16 +23,19 @@ fn pins(version: u32) -> (Pins, Vec<String>) {
         .packages
         .iter()
         .map(|p| {
-            let mut deps: Vec<String> =
-                p.deps.iter().map(|&d| l.packages[d].name.clone()).collect();
+            let mut deps: Vec<String> = p
+                .deps
+                .iter()
+                .map(|&d| l.packages[d].name.to_string())
+                .collect();
             deps.sort();
-            (p.name.clone(), p.version.clone(), p.registry, deps)
+            (p.name.to_string(), p.version.to_string(), p.registry, deps)
         })
         .collect();
     let roots = l
         .roots
         .iter()
-        .map(|&r| l.packages[r].name.clone())
+        .map(|&r| l.packages[r].name.to_string())
         .collect();
     (set, roots)
 }

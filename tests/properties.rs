@@ -74,7 +74,7 @@ fn world(seed: u64, n: usize) -> Facts {
     let mut lockfiles = Vec::new();
     for l in 0..3 {
         let mut packages = vec![LockedPackage {
-            name: format!("app{l}"),
+            name: format!("app{l}").into(),
             version: "0.1.0".into(),
             registry: false,
             deps: vec![],
@@ -84,7 +84,7 @@ fn world(seed: u64, n: usize) -> Facts {
             let t = r.below(n);
             if seen.insert(t) {
                 packages.push(LockedPackage {
-                    name: name(t),
+                    name: name(t).into(),
                     version: "1.0.0".into(),
                     registry: true,
                     deps: vec![],

@@ -144,10 +144,10 @@ pub struct Req {
 /// One package of a lockfile.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LockEntry {
-    /// Name.
-    pub name: String,
+    /// Name (inline up to 24 bytes: lockfiles hold millions of entries at registry scale).
+    pub name: compact_str::CompactString,
     /// Version.
-    pub version: String,
+    pub version: compact_str::CompactString,
     /// The version node, for registry packages.
     pub node: Option<VersionId>,
     /// Entries it depends on.

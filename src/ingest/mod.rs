@@ -144,10 +144,10 @@ pub struct VersionFact {
 /// One package pinned in a lockfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedPackage {
-    /// Package name.
-    pub name: String,
+    /// Package name (inline up to 24 bytes: a big lockfile holds thousands).
+    pub name: CompactString,
     /// Pinned version.
-    pub version: String,
+    pub version: CompactString,
     /// Whether it comes from the ecosystem's public registry (path and git packages do not).
     pub registry: bool,
     /// Indices (into [`LockfileFact::packages`]) of the packages it depends on.

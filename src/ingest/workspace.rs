@@ -41,8 +41,8 @@ pub fn load(dir: &Path, display: &str) -> Result<LockfileFact> {
         deps.sort_unstable();
         deps.dedup();
         packages[pos[&node.id]] = Some(LockedPackage {
-            name: p.name.to_string(),
-            version: p.version.to_string(),
+            name: p.name.as_str().into(),
+            version: p.version.to_string().into(),
             registry: p.source.as_ref().is_some_and(|s| s.is_crates_io()),
             deps,
         });

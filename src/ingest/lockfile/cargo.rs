@@ -160,8 +160,8 @@ fn parse_with(id: &str, file: &Path, text: &str, allow_fast: bool) -> Result<Loc
         deps.sort_unstable();
         deps.dedup();
         packages.push(LockedPackage {
-            name: p.name.to_owned(),
-            version: p.version.to_owned(),
+            name: p.name.into(),
+            version: p.version.into(),
             registry: p.source.is_some_and(|s| default_registry[s]),
             deps,
         });

@@ -583,8 +583,8 @@ fn from_packages(
             root = Some(packages.len());
         }
         packages.push(LockedPackage {
-            name,
-            version,
+            name: name.into(),
+            version: version.into(),
             registry,
             deps: Vec::new(),
         });
@@ -615,11 +615,11 @@ fn from_packages(
                     name: e
                         .name
                         .as_ref()
-                        .map_or_else(|| name_from_path(&k.0).to_owned(), |n| n.0.to_string()),
-                    version: e
-                        .version
-                        .as_ref()
-                        .map_or_else(|| format!("file:{target}"), |v| v.0.to_string()),
+                        .map_or_else(|| name_from_path(&k.0).into(), |n| n.0.to_string().into()),
+                    version: e.version.as_ref().map_or_else(
+                        || format!("file:{target}").into(),
+                        |v| v.0.to_string().into(),
+                    ),
                     registry: false,
                     deps: Vec::new(),
                 });
@@ -633,7 +633,7 @@ fn from_packages(
     for (p, n) in link_name.iter().enumerate() {
         if let (Some(n), Some(i)) = (n, source[p]) {
             if !entries[i].0 .0.is_empty() {
-                packages[p].name = (*n).to_owned();
+                packages[p].name = (*n).into();
             }
         }
     }
@@ -652,8 +652,8 @@ fn from_packages(
                 .map(|(i, _)| slot[i])
                 .collect();
             packages.push(LockedPackage {
-                name: root_name(),
-                version: root_version(),
+                name: root_name().into(),
+                version: root_version().into(),
                 registry: false,
                 deps,
             });
@@ -821,8 +821,8 @@ fn from_v1(
         requires: &'s [Str<'a>],
     }
     let mut packages = vec![LockedPackage {
-        name: root_name,
-        version: root_version,
+        name: root_name.into(),
+        version: root_version.into(),
         registry: false,
         deps: Vec::new(),
     }];
@@ -854,8 +854,8 @@ fn from_v1(
             };
             let idx = packages.len();
             packages.push(LockedPackage {
-                name: name.to_owned(),
-                version: version.to_owned(),
+                name: name.into(),
+                version: version.into(),
                 registry: is_registry(version, d.resolved.as_ref().map(|r| &*r.0)),
                 deps: Vec::new(),
             });

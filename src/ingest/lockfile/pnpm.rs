@@ -430,8 +430,8 @@ impl<'a> Builder<'a> {
         for (i, (path, _)) in importers.iter().enumerate() {
             importer_at.insert(normalise(path), i);
             packages.push(LockedPackage {
-                name: self.root_name(path),
-                version: "0.0.0".to_owned(),
+                name: self.root_name(path).into(),
+                version: "0.0.0".into(),
                 registry: false,
                 deps: Vec::new(),
             });
@@ -440,8 +440,8 @@ impl<'a> Builder<'a> {
         for (i, inst) in instances.iter().enumerate() {
             key_at.insert(inst.key.as_str(), n_roots + i);
             packages.push(LockedPackage {
-                name: inst.name.clone(),
-                version: inst.version.clone(),
+                name: inst.name.clone().into(),
+                version: inst.version.clone().into(),
                 registry: inst.registry,
                 deps: Vec::new(),
             });
@@ -711,8 +711,8 @@ impl Resolver<'_> {
             let i = *self.links.entry(format!("{name}\0{path}")).or_insert(next);
             if i == next {
                 packages.push(LockedPackage {
-                    name: name.to_owned(),
-                    version: reference.to_owned(),
+                    name: name.into(),
+                    version: reference.into(),
                     registry: false,
                     deps: Vec::new(),
                 });

@@ -342,8 +342,8 @@ pub fn parse_uv(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
         // A project's dev group may name the project itself with an extra: no edge.
         deps.retain(|&d| d != i);
         packages.push(LockedPackage {
-            name: names[i].clone(),
-            version,
+            name: names[i].clone().into(),
+            version: version.into(),
             registry,
             deps,
         });
@@ -567,8 +567,8 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
             .and_then(|s| s.kind.as_deref())
             .is_some_and(|k| POETRY_LOCAL_SOURCES.contains(&k));
         packages.push(LockedPackage {
-            name: names[i].clone(),
-            version: p.version.clone(),
+            name: names[i].clone().into(),
+            version: p.version.clone().into(),
             registry,
             deps,
         });
@@ -576,8 +576,8 @@ pub fn parse_poetry(id: &str, file: &Path, text: &str) -> Result<LockfileFact> {
     let tops = unreached_tops(&packages);
     let root = packages.len();
     packages.push(LockedPackage {
-        name: POETRY_ROOT.to_owned(),
-        version: LOCAL_VERSION.to_owned(),
+        name: POETRY_ROOT.into(),
+        version: LOCAL_VERSION.into(),
         registry: false,
         deps: tops,
     });
@@ -780,8 +780,8 @@ pub fn parse_requirements(id: &str, file: &Path, text: &str) -> Result<LockfileF
     let mut push = |packages: &mut Vec<LockedPackage>, name: &str, version: &str| {
         if seen.insert((name.to_owned(), version.to_owned())) {
             packages.push(LockedPackage {
-                name: name.to_owned(),
-                version: version.to_owned(),
+                name: name.into(),
+                version: version.into(),
                 registry: true,
                 deps: Vec::new(),
             });
@@ -808,8 +808,8 @@ pub fn parse_requirements(id: &str, file: &Path, text: &str) -> Result<LockfileF
     }
     let root = packages.len();
     packages.push(LockedPackage {
-        name: REQUIREMENTS_ROOT.to_owned(),
-        version: LOCAL_VERSION.to_owned(),
+        name: REQUIREMENTS_ROOT.into(),
+        version: LOCAL_VERSION.into(),
         registry: false,
         deps: (0..root).collect(),
     });
@@ -1629,7 +1629,7 @@ six = []
         let got: Vec<(String, String, bool)> = l
             .packages
             .iter()
-            .map(|p| (p.name.clone(), p.version.clone(), p.registry))
+            .map(|p| (p.name.to_string(), p.version.to_string(), p.registry))
             .collect();
         let want = [
             // base.txt, included first (line 5)

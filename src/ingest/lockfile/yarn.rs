@@ -732,8 +732,8 @@ fn build(
         };
         let idx = existing.unwrap_or_else(|| {
             packages.push(LockedPackage {
-                name: r.name.to_owned(),
-                version: version.to_owned(),
+                name: r.name.into(),
+                version: version.into(),
                 registry: r.registry,
                 deps: Vec::new(),
             });
@@ -803,11 +803,11 @@ fn build(
                 .map_or_else(|| "(root)".to_owned(), |n| n.to_string_lossy().into_owned())
         });
         packages.push(LockedPackage {
-            name,
+            name: name.into(),
             version: m
                 .version
                 .clone()
-                .unwrap_or_else(|| "0.0.0-use.local".to_owned()),
+                .map_or_else(|| "0.0.0-use.local".into(), Into::into),
             registry: false,
             deps,
         });
@@ -906,7 +906,7 @@ mod tests {
     fn triples(l: &LockfileFact) -> Vec<(String, String, bool)> {
         l.packages
             .iter()
-            .map(|p| (p.name.clone(), p.version.clone(), p.registry))
+            .map(|p| (p.name.to_string(), p.version.to_string(), p.registry))
             .collect()
     }
 
